@@ -1,0 +1,49 @@
+# Streamcluster build, run and test entry points. See README.md.
+SHELL := bash
+.SHELLFLAGS := -o pipefail -euc
+.DEFAULT_GOAL := build
+
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+PKGS     := ./...
+
+.PHONY: build run test test-go test-e2e lint bench redis-cluster-up redis-cluster-down clean
+
+## build: the binary at bin/streamcluster
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/streamcluster ./cmd/streamcluster
+
+## run: a local Redis Cluster (127.0.0.1:7001-7006) and three nodes on :7512, :7513, :7514
+run: build
+	./scripts/run-local.sh
+
+## test: every test, against real Redis servers the tests start themselves
+test: test-go test-e2e
+
+test-go:
+	$(GO) test -race -count=1 -timeout 10m $(PKGS)
+
+## test-e2e: end-to-end tests with the official kuzzle-sdk (needs `npm ci` in e2e/)
+test-e2e: build
+	@if [ -f e2e/package.json ]; then \
+		cd e2e && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && SC_BINARY=$(CURDIR)/bin/streamcluster npm test; \
+	else echo "no e2e suite yet"; fi
+
+## lint: formatting and vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## bench: Go benchmarks against a local Redis Cluster the benchmarks start
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s $(PKGS)
+
+redis-cluster-up:
+	./redis-cluster/up.sh
+
+redis-cluster-down:
+	./redis-cluster/down.sh
+
+clean:
+	rm -rf bin
