@@ -159,3 +159,10 @@ func InvalidMapping(path, detail string) *Error {
 func Unexpected(cause error) *Error {
 	return &Error{ID: "services.storage.unexpected_error", Props: []string{cause.Error()}, Kind: ErrUnexpected, Err: cause}
 }
+
+// IsKind reports whether err is an *Error of the given kind. It is
+// errors.Is restricted to storage errors, handy in bulk loops.
+func IsKind(err, kind error) bool {
+	var se *Error
+	return errors.As(err, &se) && se.Kind == kind
+}

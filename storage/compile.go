@@ -1,0 +1,15 @@
+package storage
+
+// Compile compiles the query of a search, count or *ByQuery action for a
+// store that evaluates queries itself: the Elasticsearch subset, or a
+// Koncorde filter when q.Lang is LangKoncorde.
+func Compile(index, coll string, q Query) (Matcher, error) {
+	switch q.Lang {
+	case "", LangElasticsearch:
+		return CompileQuery(q.Body)
+	case LangKoncorde:
+		return compileKoncorde(index, coll, q.Body)
+	default:
+		return nil, InvalidArgument("lang", "\"elasticsearch\" or \"koncorde\"")
+	}
+}

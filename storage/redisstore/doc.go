@@ -1,0 +1,40 @@
+// Package redisstore is the default document store: documents, versions,
+// indexes, collections and mappings kept in Redis database 0, on a
+// standalone server or a Redis Cluster.
+//
+// # Key layout
+//
+// With the default prefix "sc", the registry lives in one slot:
+//
+//	{sc:meta}:indexes          SET of index names
+//	{sc:meta}:colls:<index>    SET of the index's collection names
+//
+// and every collection has its own hash tag, so that its keys share a slot
+// and the Lua scripts that touch several of them run on a Redis Cluster:
+//
+//	{sc:c:<index>:<coll>}:m    the collection's mappings (JSON); its
+//	                           existence is the collection's existence
+//	{sc:c:<index>:<coll>}:d    HASH id → source JSON
+//	{sc:c:<index>:<coll>}:v    HASH id → version
+//
+// Scroll cursors live under {sc:s:<scrollId>} with a TTL.
+//
+// Every document write runs one Lua script that checks the collection,
+// writes the source and increments the version atomically. Partial updates
+// read, merge in Go and write back with a compare-and-set script.
+//
+// # Search
+//
+// Searches load the collection and evaluate the query in Go: the
+// Elasticsearch subset of package storage, or a Koncorde filter
+// (lang=koncorde). The cost is linear in the collection's size; this store
+// is meant for zero-setup use and moderate collections. Redis has no
+// mappings enforcement: unlike Elasticsearch with "dynamic": "false", every
+// field of a document is searchable.
+//
+// # Usage
+//
+//	st, err := redisstore.New(redisstore.Config{Client: client})
+//	…
+//	doc, err := st.Create(ctx, "nyc-open-data", "yellow-taxi", "", src, storage.WriteOptions{})
+package redisstore
