@@ -111,7 +111,8 @@ func testSearchKoncorde(t *testing.T, s storage.Store) {
 		{"ids", `{"ids":{"values":["p1","p4"]}}`, []string{"p1", "p4"}},
 		{"and/not", `{"and":[{"range":{"age":{"gte":30}}},{"not":{"equals":{"city":"lyon"}}}]}`, []string{"p3", "p6"}},
 		{"or", `{"or":[{"equals":{"name":"ann"}},{"equals":{"name":"fay"}}]}`, []string{"p1", "p6"}},
-		{"bool", `{"bool":{"must":[{"equals":{"city":"paris"}}],"must_not":[{"range":{"age":{"gt":40}}}]}}`, []string{"p1"}},
+		{"missing", `{"missing":"city"}`, []string{"p6"}},
+		{"not and", `{"not":{"and":[{"equals":{"city":"paris"}},{"range":{"age":{"lt":40}}}]}}`, []string{"p2", "p3", "p4", "p5", "p6"}},
 	}
 	for _, tc := range cases {
 		res, err := s.Search(ctx, index, coll, storage.SearchRequest{
@@ -126,7 +127,9 @@ func testSearchKoncorde(t *testing.T, s storage.Store) {
 	require.Equal(t, 2, n)
 
 	_, err = s.Search(ctx, index, coll, storage.SearchRequest{Query: storage.Query{Body: json.RawMessage(`{"equals":"oops"}`), Lang: storage.LangKoncorde}})
-	require.ErrorIs(t, err, storage.ErrBadQuery)
+	requireStorageError(t, err, storage.ErrBadQuery, "api.assert.koncorde_dsl_error")
+	_, err = s.Search(ctx, index, coll, storage.SearchRequest{Query: storage.Query{Body: json.RawMessage(`{"bool":{"must":[{"equals":{"city":"paris"}}]}}`), Lang: storage.LangKoncorde}})
+	requireStorageError(t, err, storage.ErrBadQuery, "api.assert.koncorde_restricted_keyword")
 }
 
 func testBadQuery(t *testing.T, s storage.Store) {
