@@ -1,0 +1,101 @@
+package node
+
+import (
+	"sort"
+	"time"
+)
+
+// Detector is the failure detector: a pure state machine with no I/O and
+// no clock of its own. The driver feeds it with what it observes, stamped
+// with the local monotonic clock:
+//
+//   - Seen: an entry of a peer was read from the control stream;
+//   - Acked / Failed: this node's own heartbeat reached Redis, or a Redis
+//     call of this node failed (Redis unreachable, failover in progress);
+//   - Forget / Reset: a peer left, or the member list was reloaded.
+//
+// Suspects lists the peers silent for longer than the timeout. It is empty
+// unless this node has itself been in contact with Redis for a whole
+// timeout: a node that cannot reach Redis, or that just got it back, never
+// suspects anyone, because during an outage every peer looks silent.
+//
+// A Detector is not safe for concurrent use; the node's driver owns it.
+type Detector struct {
+	timeout      time.Duration
+	peers        map[string]peerClock
+	lastAck      time.Time // last acknowledged own heartbeat; zero: never
+	healthySince time.Time // start of the current run of successful calls; zero: failing
+}
+
+type peerClock struct {
+	incarnation uint64
+	lastSeen    time.Time
+}
+
+// Suspect is a peer that the detector considers dead.
+type Suspect struct {
+	ID          string
+	Incarnation uint64
+	Silence     time.Duration // time since its last entry (or since this node recovered)
+}
+
+// NewDetector returns a detector that suspects peers silent for longer than
+// timeout.
+func NewDetector(timeout time.Duration) *Detector {
+	return &Detector{timeout: timeout, peers: make(map[string]peerClock)}
+}
+
+// Seen records an entry of peer id with incarnation inc at now. A new
+// incarnation replaces the old one.
+func (d *Detector) Seen(id string, inc uint64, now time.Time) {
+	d.peers[id] = peerClock{incarnation: inc, lastSeen: now}
+}
+
+// Forget drops peer id (it left or was evicted).
+func (d *Detector) Forget(id string) { delete(d.peers, id) }
+
+// Reset drops every peer; the driver then calls Seen for the members of a
+// fresh snapshot.
+func (d *Detector) Reset() { clear(d.peers) }
+
+// Acked records that this node's heartbeat was acknowledged by Redis at now.
+func (d *Detector) Acked(now time.Time) {
+	d.lastAck = now
+	if d.healthySince.IsZero() {
+		d.healthySince = now
+	}
+}
+
+// Failed records that a Redis call of this node failed at now.
+func (d *Detector) Failed(time.Time) { d.healthySince = time.Time{} }
+
+// Healthy reports whether this node's last heartbeat was acknowledged
+// within the timeout.
+func (d *Detector) Healthy(now time.Time) bool {
+	return !d.lastAck.IsZero() && now.Sub(d.lastAck) <= d.timeout
+}
+
+// LastSeen returns when the last entry of peer id was seen.
+func (d *Detector) LastSeen(id string) (time.Time, bool) {
+	p, ok := d.peers[id]
+	return p.lastSeen, ok
+}
+
+// Suspects returns the peers to evict at now, sorted by id. See Detector.
+func (d *Detector) Suspects(now time.Time) []Suspect {
+	if d.healthySince.IsZero() || !d.Healthy(now) {
+		return nil
+	}
+	var out []Suspect
+	for id, p := range d.peers {
+		from := p.lastSeen
+		if d.healthySince.After(from) {
+			from = d.healthySince
+		}
+		if silence := now.Sub(from); silence > d.timeout {
+			out = append(out, Suspect{ID: id, Incarnation: p.incarnation, Silence: silence})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
