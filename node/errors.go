@@ -2,7 +2,6 @@ package node
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/redis/rueidis"
 )
@@ -22,10 +21,14 @@ var (
 	ErrRunning = errors.New("node: already running")
 )
 
-// isNoGroup reports whether err is Redis' NOGROUP error (the consumer
-// group or its stream does not exist). rueidis has no predicate for it, so
-// this is the one place that looks at the error's prefix.
-func isNoGroup(err error) bool {
+// isOutage reports whether err means Redis is unreachable or unable to
+// serve (network error, timeout, cluster down, failover in progress), as
+// opposed to a Redis reply about our keys (NOGROUP, UNBLOCKED after the
+// stream was deleted), which means the control plane changed under us.
+func isOutage(err error) bool {
 	rerr, ok := rueidis.IsRedisErr(err)
-	return ok && strings.HasPrefix(rerr.Error(), "NOGROUP")
+	if !ok {
+		return true
+	}
+	return rerr.IsClusterDown() || rerr.IsTryAgain() || rerr.IsLoading()
 }

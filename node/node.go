@@ -265,8 +265,9 @@ func (n *Node) step(ctx context.Context, nextHB time.Time) time.Time {
 		n.applyBatch(ctx, entries, now)
 	case ctx.Err() != nil:
 		return nextHB
-	case isNoGroup(err):
-		n.log.Warn("control group lost; resyncing")
+	case !isOutage(err):
+		// NOGROUP, or UNBLOCKED because the stream was deleted (reset).
+		n.log.Warn("control group lost; resyncing", slog.Any("err", err))
 		n.resync(ctx)
 	default:
 		n.failed(now, "read", err)

@@ -1,0 +1,214 @@
+// Command streamcluster runs one Streamcluster node (`streamcluster serve`)
+// and small operator subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/rueidis"
+
+	"github.com/streamcluster/streamcluster/healthapi"
+	"github.com/streamcluster/streamcluster/node"
+	"github.com/streamcluster/streamcluster/streams"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// shutdownTimeout bounds the graceful stop: HTTP drain, API close, leave.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: streamcluster <command> [flags]
+
+commands:
+  serve     run one cluster node (streamcluster serve -h for its flags)
+  version   print the version
+`)
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := LoadConfig(args[1:], getenv, stderr)
+		if errors.Is(err, flagHelp) {
+			return 0
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "streamcluster:", err)
+			return 2
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		if err := serve(ctx, cfg, stderr); err != nil {
+			fmt.Fprintln(stderr, "streamcluster:", err)
+			return 1
+		}
+		return 0
+	case "version":
+		fmt.Fprintln(stdout, version)
+		return 0
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return 0
+	}
+	usage(stderr)
+	return 2
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(s))); err != nil {
+		return 0, fmt.Errorf("%w: log level %q: %w", ErrConfig, s, err)
+	}
+	return l, nil
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	level, _ := parseLevel(cfg.LogLevel) // validated
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// connect builds the Redis client, retrying while Redis is unreachable.
+func connect(ctx context.Context, cfg Config, log *slog.Logger) (rueidis.Client, error) {
+	var lastErr error
+	for attempt := 1; attempt <= cfg.RetryJoin; attempt++ {
+		client, err := streams.NewClient(streams.Config{Addrs: cfg.Redis, Prefix: cfg.Prefix})
+		if err == nil {
+			return client, nil
+		}
+		lastErr = err
+		log.Warn("cannot reach Redis yet", slog.Int("attempt", attempt), slog.Any("err", err))
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(cfg.JoinAttemptInterval):
+		}
+	}
+	return nil, lastErr
+}
+
+// serve runs one node until ctx is done, then leaves the cluster.
+func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
+	log := newLogger(cfg, logOut)
+
+	// Listen first: a busy port fails before anything joins.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
+	client, err := connect(ctx, cfg, log)
+	if err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	defer client.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ncfg := cfg.nodeConfig()
+	ncfg.Version = version
+	ncfg.Logger = log
+	ncfg.Registerer = reg
+	n, err := node.New(client, ncfg)
+	if err != nil {
+		return err
+	}
+	log = log.With(slog.String("node", n.ID()))
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	healthapi.Register(e, healthapi.Config{
+		Cluster: n,
+		Ping: func(ctx context.Context) error {
+			return client.Do(ctx, client.B().Ping().Build()).Error()
+		},
+		Gatherer: reg,
+		Logger:   log,
+	})
+	closeAPI, err := mountAPI(ctx, e, apiDeps{
+		Redis: client, Logger: log, Ready: n.Ready, NodeID: n.ID(), Prefix: cfg.Prefix,
+		Storage: cfg.Storage, ESURL: cfg.ESURL,
+	})
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+
+	runCtx, stopNode := context.WithCancel(context.Background())
+	defer stopNode()
+	nodeErr := make(chan error, 1)
+	go func() { nodeErr <- n.Run(runCtx) }()
+
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.Serve(ln) }()
+	log.Info("serving", slog.String("listen", ln.Addr().String()), slog.String("version", version),
+		slog.Any("redis", cfg.Redis), slog.Int("minimumNodes", cfg.MinimumNodes), slog.Duration("heartbeat", cfg.Heartbeat))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-nodeErr:
+		runErr = err // join failed, or Run ended unexpectedly
+		nodeErr <- nil
+	case err := <-httpErr:
+		runErr = fmt.Errorf("http: %w", err)
+		httpErr <- nil
+	}
+
+	// Graceful stop: stop accepting clients, close the API, stop the node,
+	// leave the cluster (NodeLeft, group and inbox deleted).
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	drainCtx, cancelDrain := context.WithTimeout(sctx, shutdownTimeout/3)
+	if err := srv.Shutdown(drainCtx); err != nil {
+		log.Warn("http shutdown", slog.Any("err", err))
+		_ = srv.Close()
+	}
+	cancelDrain()
+	<-httpErr
+	if err := closeAPI(sctx); err != nil {
+		log.Warn("api close", slog.Any("err", err))
+	}
+	stopNode()
+	if err := <-nodeErr; err != nil && runErr == nil {
+		runErr = err
+	}
+	if err := n.Leave(sctx); err != nil {
+		log.Warn("leave", slog.Any("err", err))
+		if runErr == nil {
+			runErr = err
+		}
+	}
+	log.Info("stopped")
+	return runErr
+}
