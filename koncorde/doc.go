@@ -1,0 +1,45 @@
+// Package koncorde is a Go implementation of Kuzzle's realtime filter engine,
+// Koncorde 4: its filter DSL, its normalization, its room ids and its
+// reverse-matching engine.
+//
+// A subscription's filter is validated and normalized once:
+//
+//	f, err := koncorde.Normalize(cfg, "index", "collection", filterJSON)
+//	// err is a *DSLError with Koncorde's message (api.assert.koncorde_dsl_error)
+//	roomID := f.RoomID() // HMAC-SHA256 with Kuzzle's seed: equal to Kuzzle's
+//
+// and registered in an Engine, which then tells, for every document written,
+// which rooms it matches:
+//
+//	e := koncorde.NewEngine(cfg)
+//	e.Register(f)
+//	rooms := e.Test("index", "collection", doc, docID)
+//
+// # Compatibility
+//
+// Validation (keywords, error messages and paths), the rewriting of in, ids,
+// missing, bool and not, field flattening, matching semantics and the room
+// id hash are Koncorde's. The disjunctive normal form is computed
+// symbolically instead of with Espresso: filters made of one condition or of
+// one and/or group of conditions (in, ids, and of keywords, or of keywords)
+// normalize exactly as in Koncorde and get Kuzzle's room ids; more complex
+// combinations match the same documents but may get another room id than
+// Kuzzle (every Streamcluster node computes the same one).
+//
+// Known, deliberate differences with Koncorde 4.7 (all edge cases where
+// Koncorde is inconsistent): exclusive range bounds are exact (Koncorde
+// shifts them by 1e-10); "not regexp" on a non-string value matches (Koncorde
+// tests the value's string form); "not select" is the negation of "select"
+// (Koncorde never matches it); filters whose minimized form reuses a
+// condition with both polarities are evaluated correctly (Koncorde's
+// canonicalizer shares mutable condition objects between AND-groups); the
+// array form of "not exists" does not make "equals"/"exists" on the same
+// field impossible; distances accept only node-units' distance units.
+//
+// # Concurrency
+//
+// Filter is immutable. Engine is safe for concurrent use: any number of Test
+// calls run in parallel with each other, Register and Remove serialize.
+// Engine.Test does not allocate for equals, exists and range conditions
+// beyond its result slice (use TestAppend to reuse one).
+package koncorde

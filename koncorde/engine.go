@@ -1,0 +1,652 @@
+package koncorde
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Engine holds registered filters (rooms) and tells which of them a
+// document matches. Conditions are indexed per index/collection, per field
+// and per operand: a hash table for equals and exists, interval trees for
+// ranges and geo envelopes. Identical conditions and identical AND-groups
+// are shared between rooms, so testing a document costs in proportion to the
+// conditions it can match, not to the number of rooms.
+//
+// Engine is safe for concurrent use: Test runs in parallel with other Test
+// calls; Register and Remove take an exclusive lock.
+type Engine struct {
+	cfg Config
+
+	mu    sync.RWMutex
+	colls map[collKey]*collection
+	rooms map[string]*room
+
+	subSlots  slotAllocator
+	roomSlots slotAllocator
+
+	scratch sync.Pool
+}
+
+type collKey struct{ index, collection string }
+
+type room struct {
+	id   string
+	f    *Filter
+	coll *collection
+	subs []*subfilter
+	slot int32
+}
+
+// subfilter is one AND-group, shared by every room whose normalized filter
+// contains it.
+type subfilter struct {
+	key   string
+	slot  int32
+	conds []*cond
+	rooms []*room
+}
+
+// cond is one condition, shared by every subfilter that contains it.
+type cond struct {
+	c     *condition
+	subs  []*subfilter
+	field *fieldIndex
+	nodes [2]*itNode
+}
+
+type collection struct {
+	subfilters map[string]*subfilter
+	conds      map[string]*cond
+	fields     map[string]*fieldIndex
+	fieldList  []*fieldIndex
+	rooms      map[string]*room
+	always     []*cond // everything, not nothing
+	scan       []*cond // match, select: evaluated for every document
+}
+
+type fieldIndex struct {
+	path string
+	refs int
+
+	equals       map[scalarKey]*cond
+	notEquals    []*cond
+	exists       *cond
+	notExists    *cond
+	existsArr    map[scalarKey]*cond
+	notExistsArr []*cond
+	ranges       itree
+	notRanges    itree
+	notRangeAll  []*cond
+	regexps      []*cond
+	notRegexps   []*cond
+	geo          itree
+	notGeo       []*cond
+}
+
+type slotAllocator struct {
+	next int32
+	free []int32
+}
+
+func (a *slotAllocator) get() int32 {
+	if n := len(a.free); n > 0 {
+		s := a.free[n-1]
+		a.free = a.free[:n-1]
+		return s
+	}
+	a.next++
+	return a.next - 1
+}
+
+func (a *slotAllocator) put(s int32) { a.free = append(a.free, s) }
+
+// NewEngine returns an empty engine. Zero fields of cfg take their defaults;
+// an invalid cfg (see Config.Validate) is replaced by DefaultConfig().
+func NewEngine(cfg Config) *Engine {
+	cfg = cfg.withDefaults()
+	if cfg.Validate() != nil {
+		cfg = DefaultConfig()
+	}
+	e := &Engine{
+		cfg:   cfg,
+		colls: map[collKey]*collection{},
+		rooms: map[string]*room{},
+	}
+	e.scratch.New = func() any { return &scratch{} }
+	return e
+}
+
+// Config returns the engine's configuration, defaults applied.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Normalize is the package-level Normalize with the engine's configuration.
+func (e *Engine) Normalize(index, collection string, filter []byte) (*Filter, error) {
+	return Normalize(e.cfg, index, collection, filter)
+}
+
+// Register adds a normalized filter. It returns its room id, and whether the
+// room was created (false if a filter with the same id was already there).
+func (e *Engine) Register(f *Filter) (roomID string, created bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.rooms[f.roomID]; ok {
+		return f.roomID, false
+	}
+	k := collKey{f.index, f.collection}
+	coll := e.colls[k]
+	if coll == nil {
+		coll = &collection{
+			subfilters: map[string]*subfilter{},
+			conds:      map[string]*cond{},
+			fields:     map[string]*fieldIndex{},
+			rooms:      map[string]*room{},
+		}
+		e.colls[k] = coll
+	}
+	r := &room{id: f.roomID, f: f, coll: coll, slot: e.roomSlots.get()}
+	for _, and := range f.dnf {
+		sf := e.subfilterFor(coll, and)
+		dup := false
+		for _, s := range r.subs {
+			if s == sf {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		sf.rooms = append(sf.rooms, r)
+		r.subs = append(r.subs, sf)
+	}
+	coll.rooms[r.id] = r
+	e.rooms[r.id] = r
+	return r.id, true
+}
+
+func subfilterKey(and []*condition) string {
+	var b strings.Builder
+	for i, c := range and {
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		b.WriteString(c.key)
+	}
+	return b.String()
+}
+
+func (e *Engine) subfilterFor(coll *collection, and []*condition) *subfilter {
+	key := subfilterKey(and)
+	if sf := coll.subfilters[key]; sf != nil {
+		return sf
+	}
+	sf := &subfilter{key: key, slot: e.subSlots.get()}
+	for _, c := range and {
+		cd := coll.conds[c.key]
+		if cd == nil {
+			cd = &cond{c: c}
+			coll.conds[c.key] = cd
+			coll.index(cd)
+		}
+		dup := false
+		for _, x := range sf.conds {
+			if x == cd {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		cd.subs = append(cd.subs, sf)
+		sf.conds = append(sf.conds, cd)
+	}
+	coll.subfilters[key] = sf
+	return sf
+}
+
+// Remove deletes a room. It reports whether the room existed.
+func (e *Engine) Remove(roomID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.rooms[roomID]
+	if r == nil {
+		return false
+	}
+	coll := r.coll
+	for _, sf := range r.subs {
+		sf.rooms = removeItem(sf.rooms, r)
+		if len(sf.rooms) > 0 {
+			continue
+		}
+		for _, cd := range sf.conds {
+			cd.subs = removeItem(cd.subs, sf)
+			if len(cd.subs) == 0 {
+				coll.unindex(cd)
+				delete(coll.conds, cd.c.key)
+			}
+		}
+		delete(coll.subfilters, sf.key)
+		e.subSlots.put(sf.slot)
+	}
+	delete(coll.rooms, roomID)
+	delete(e.rooms, roomID)
+	e.roomSlots.put(r.slot)
+	if len(coll.rooms) == 0 {
+		delete(e.colls, collKey{r.f.index, r.f.collection})
+	}
+	return true
+}
+
+func removeItem[T comparable](s []T, x T) []T {
+	for i, y := range s {
+		if y == x {
+			last := len(s) - 1
+			s[i] = s[last]
+			var zero T
+			s[last] = zero
+			return s[:last]
+		}
+	}
+	return s
+}
+
+// Has reports whether a room is registered.
+func (e *Engine) Has(roomID string) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	_, ok := e.rooms[roomID]
+	return ok
+}
+
+// Filter returns a registered room's filter.
+func (e *Engine) Filter(roomID string) (*Filter, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	r, ok := e.rooms[roomID]
+	if !ok {
+		return nil, false
+	}
+	return r.f, true
+}
+
+// Rooms returns the sorted room ids registered on an index and collection.
+func (e *Engine) Rooms(index, collection string) []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	coll := e.colls[collKey{index, collection}]
+	if coll == nil {
+		return nil
+	}
+	out := make([]string, 0, len(coll.rooms))
+	for id := range coll.rooms {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Len returns the number of registered rooms.
+func (e *Engine) Len() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.rooms)
+}
+
+// Test returns the ids of the rooms of index/collection that doc matches,
+// in no particular order. doc is a document as decoded by encoding/json
+// (numbers are float64); id is its _id ("" if none), which filters can test
+// as the field "_id".
+func (e *Engine) Test(index, collection string, doc map[string]any, id string) []string {
+	return e.TestAppend(nil, index, collection, doc, id)
+}
+
+// TestAppend is Test appending to dst, so that a caller can reuse a slice.
+func (e *Engine) TestAppend(dst []string, index, collection string, doc map[string]any, id string) []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	coll := e.colls[collKey{index, collection}]
+	if coll == nil {
+		return dst
+	}
+	s := e.scratch.Get().(*scratch)
+	s.begin(int(e.subSlots.next), int(e.roomSlots.next))
+	s.dst = dst
+	d := docView{m: doc, id: id}
+	for _, cd := range coll.always {
+		s.hit(cd)
+	}
+	for _, fi := range coll.fieldList {
+		fi.test(&d, s)
+	}
+	for _, cd := range coll.scan {
+		if cd.c.eval(&d) {
+			s.hit(cd)
+		}
+	}
+	dst = s.dst
+	s.dst = nil
+	s.cands = s.cands[:0]
+	e.scratch.Put(s)
+	return dst
+}
+
+// scratch is the per-call matching state: a counter per AND-group and a
+// mark per room, reset in O(1) by bumping an epoch.
+type scratch struct {
+	epoch     uint32
+	sfEpoch   []uint32
+	sfCount   []uint32
+	roomEpoch []uint32
+	cands     []*cond
+	dst       []string
+}
+
+func (s *scratch) begin(nSub, nRoom int) {
+	if len(s.sfEpoch) < nSub || len(s.roomEpoch) < nRoom {
+		if len(s.sfEpoch) < nSub {
+			n := max(nSub, 2*len(s.sfEpoch))
+			s.sfEpoch = make([]uint32, n)
+			s.sfCount = make([]uint32, n)
+		}
+		if len(s.roomEpoch) < nRoom {
+			s.roomEpoch = make([]uint32, max(nRoom, 2*len(s.roomEpoch)))
+		}
+		clear(s.sfEpoch)
+		clear(s.roomEpoch)
+		s.epoch = 0
+	}
+	s.epoch++
+	if s.epoch == 0 {
+		clear(s.sfEpoch)
+		clear(s.roomEpoch)
+		s.epoch = 1
+	}
+}
+
+func (s *scratch) hit(cd *cond) {
+	for _, sf := range cd.subs {
+		i := sf.slot
+		if s.sfEpoch[i] != s.epoch {
+			s.sfEpoch[i] = s.epoch
+			s.sfCount[i] = 0
+		}
+		s.sfCount[i]++
+		if int(s.sfCount[i]) != len(sf.conds) {
+			continue
+		}
+		for _, r := range sf.rooms {
+			if s.roomEpoch[r.slot] != s.epoch {
+				s.roomEpoch[r.slot] = s.epoch
+				s.dst = append(s.dst, r.id)
+			}
+		}
+	}
+}
+
+func (coll *collection) fieldFor(path string) *fieldIndex {
+	fi := coll.fields[path]
+	if fi == nil {
+		fi = &fieldIndex{path: path}
+		coll.fields[path] = fi
+		coll.fieldList = append(coll.fieldList, fi)
+	}
+	fi.refs++
+	return fi
+}
+
+func (coll *collection) releaseField(fi *fieldIndex) {
+	fi.refs--
+	if fi.refs == 0 {
+		delete(coll.fields, fi.path)
+		coll.fieldList = removeItem(coll.fieldList, fi)
+	}
+}
+
+func (coll *collection) index(cd *cond) {
+	c := cd.c
+	switch c.kind {
+	case kwEverything:
+		coll.always = append(coll.always, cd)
+		return
+	case kwNothing:
+		if c.not {
+			coll.always = append(coll.always, cd)
+		}
+		return
+	case kwMatch, kwSelect:
+		coll.scan = append(coll.scan, cd)
+		return
+	}
+	fi := coll.fieldFor(c.field)
+	cd.field = fi
+	switch c.kind {
+	case kwEquals:
+		if c.not {
+			fi.notEquals = append(fi.notEquals, cd)
+		} else {
+			if fi.equals == nil {
+				fi.equals = map[scalarKey]*cond{}
+			}
+			fi.equals[c.val] = cd
+		}
+	case kwExists:
+		switch {
+		case !c.array && !c.not:
+			fi.exists = cd
+		case !c.array && c.not:
+			fi.notExists = cd
+		case c.not:
+			fi.notExistsArr = append(fi.notExistsArr, cd)
+		case c.arrOK:
+			if fi.existsArr == nil {
+				fi.existsArr = map[scalarKey]*cond{}
+			}
+			fi.existsArr[c.val] = cd
+		}
+	case kwRange:
+		if !c.not {
+			cd.nodes[0] = fi.ranges.insert(c.lo, c.hi, c.loIncl, c.hiIncl, cd)
+		} else {
+			fi.notRangeAll = append(fi.notRangeAll, cd)
+			if !math.IsInf(c.lo, -1) {
+				cd.nodes[0] = fi.notRanges.insert(math.Inf(-1), c.lo, true, !c.loIncl, cd)
+			}
+			if !math.IsInf(c.hi, 1) {
+				cd.nodes[1] = fi.notRanges.insert(c.hi, math.Inf(1), !c.hiIncl, true, cd)
+			}
+		}
+	case kwRegexp:
+		if c.not {
+			fi.notRegexps = append(fi.notRegexps, cd)
+		} else {
+			fi.regexps = append(fi.regexps, cd)
+		}
+	case kwGeo:
+		if c.not {
+			fi.notGeo = append(fi.notGeo, cd)
+		} else {
+			cd.nodes[0] = fi.geo.insert(c.shape.minLat, c.shape.maxLat, true, true, cd)
+		}
+	}
+}
+
+func (coll *collection) unindex(cd *cond) {
+	c := cd.c
+	switch c.kind {
+	case kwEverything, kwNothing:
+		coll.always = removeItem(coll.always, cd)
+		return
+	case kwMatch, kwSelect:
+		coll.scan = removeItem(coll.scan, cd)
+		return
+	}
+	fi := cd.field
+	switch c.kind {
+	case kwEquals:
+		if c.not {
+			fi.notEquals = removeItem(fi.notEquals, cd)
+		} else {
+			delete(fi.equals, c.val)
+		}
+	case kwExists:
+		switch {
+		case !c.array && !c.not:
+			fi.exists = nil
+		case !c.array && c.not:
+			fi.notExists = nil
+		case c.not:
+			fi.notExistsArr = removeItem(fi.notExistsArr, cd)
+		case c.arrOK:
+			delete(fi.existsArr, c.val)
+		}
+	case kwRange:
+		if !c.not {
+			fi.ranges.remove(cd.nodes[0])
+		} else {
+			fi.notRangeAll = removeItem(fi.notRangeAll, cd)
+			fi.notRanges.remove(cd.nodes[0])
+			fi.notRanges.remove(cd.nodes[1])
+		}
+	case kwRegexp:
+		if c.not {
+			fi.notRegexps = removeItem(fi.notRegexps, cd)
+		} else {
+			fi.regexps = removeItem(fi.regexps, cd)
+		}
+	case kwGeo:
+		if c.not {
+			fi.notGeo = removeItem(fi.notGeo, cd)
+		} else {
+			fi.geo.remove(cd.nodes[0])
+		}
+	}
+	coll.releaseField(fi)
+}
+
+// test feeds the conditions on one field that doc satisfies to s.
+func (fi *fieldIndex) test(d *docView, s *scratch) {
+	v, ok := d.get(fi.path)
+
+	if len(fi.equals) > 0 || len(fi.notEquals) > 0 {
+		k, isScalar := scalarOfAny(v)
+		isScalar = isScalar && ok
+		if isScalar && len(fi.equals) > 0 {
+			if cd := fi.equals[k]; cd != nil {
+				s.hit(cd)
+			}
+		}
+		for _, cd := range fi.notEquals {
+			if !isScalar || cd.c.val != k {
+				s.hit(cd)
+			}
+		}
+	}
+
+	if ok {
+		if fi.exists != nil {
+			s.hit(fi.exists)
+		}
+	} else if fi.notExists != nil {
+		s.hit(fi.notExists)
+	}
+
+	if len(fi.existsArr) > 0 || len(fi.notExistsArr) > 0 {
+		arr, isArr := v.([]any)
+		isArr = isArr && ok
+		if isArr && len(fi.existsArr) > 0 {
+			for i, el := range arr {
+				k, sc := scalarOfAny(el)
+				if !sc {
+					continue
+				}
+				cd := fi.existsArr[k]
+				if cd == nil || seenBefore(arr[:i], k) {
+					continue
+				}
+				s.hit(cd)
+			}
+		}
+		for _, cd := range fi.notExistsArr {
+			if !isArr || !cd.c.arrOK || !arrayContains(arr, cd.c.val) {
+				s.hit(cd)
+			}
+		}
+	}
+
+	if fi.ranges.n > 0 || fi.notRanges.n > 0 || len(fi.notRangeAll) > 0 {
+		n, isNum := numOf(v)
+		isNum = isNum && ok
+		if isNum {
+			s.cands = fi.ranges.stab(n, s.cands[:0])
+			s.cands = fi.notRanges.stab(n, s.cands)
+			for _, cd := range s.cands {
+				s.hit(cd)
+			}
+			s.cands = s.cands[:0]
+		} else {
+			for _, cd := range fi.notRangeAll {
+				s.hit(cd)
+			}
+		}
+	}
+
+	if len(fi.regexps) > 0 || len(fi.notRegexps) > 0 {
+		str, isStr := v.(string)
+		isStr = isStr && ok
+		if isStr {
+			for _, cd := range fi.regexps {
+				if cd.c.re.MatchString(str) {
+					s.hit(cd)
+				}
+			}
+		}
+		for _, cd := range fi.notRegexps {
+			if !isStr || !cd.c.re.MatchString(str) {
+				s.hit(cd)
+			}
+		}
+	}
+
+	if fi.geo.n > 0 || len(fi.notGeo) > 0 {
+		fi.testGeo(v, ok, s)
+	}
+}
+
+func (fi *fieldIndex) testGeo(v any, ok bool, s *scratch) {
+	if !ok || !truthyAny(v) {
+		for _, cd := range fi.notGeo {
+			s.hit(cd)
+		}
+		return
+	}
+	p, isPoint := convertGeopoint(fromGo(v))
+	if !isPoint {
+		return
+	}
+	if fi.geo.n > 0 {
+		s.cands = fi.geo.stab(p.lat, s.cands[:0])
+		for _, cd := range s.cands {
+			if cd.c.shape.covers(p) {
+				s.hit(cd)
+			}
+		}
+		s.cands = s.cands[:0]
+	}
+	for _, cd := range fi.notGeo {
+		if !cd.c.shape.covers(p) {
+			s.hit(cd)
+		}
+	}
+}
+
+func seenBefore(prefix []any, k scalarKey) bool {
+	for _, el := range prefix {
+		if pk, ok := scalarOfAny(el); ok && pk == k {
+			return true
+		}
+	}
+	return false
+}
