@@ -2,10 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/labstack/echo/v4"
 	"github.com/redis/rueidis"
+
+	"github.com/streamcluster/streamcluster/api"
+	"github.com/streamcluster/streamcluster/koncorde"
+	"github.com/streamcluster/streamcluster/realtime"
+	"github.com/streamcluster/streamcluster/storage"
+	"github.com/streamcluster/streamcluster/storage/redisstore"
 )
 
 // apiDeps is what the Kuzzle API needs from the process that serves it.
@@ -19,10 +27,54 @@ type apiDeps struct {
 	ESURL   string // Elasticsearch URL when Storage is "elasticsearch"
 }
 
-// mountAPI registers the Kuzzle API (HTTP routes and the WebSocket upgrade)
-// on e and returns the function that closes it. The Kuzzle API is not wired
-// yet: this registers no route.
+// mountAPI registers the Kuzzle API (HTTP routes and the WebSocket upgrade
+// on any path) on e, behind the routes already registered there (health
+// routes win: echo prefers static routes over the catch-all), and returns
+// the function that closes it: WebSocket clients first, then the store.
 func mountAPI(ctx context.Context, e *echo.Echo, d apiDeps) (func(context.Context) error, error) {
-	_, _, _ = ctx, e, d
-	return func(context.Context) error { return nil }, nil
+	_ = ctx
+	store, err := openStore(d)
+	if err != nil {
+		return nil, err
+	}
+	prefix := d.Prefix
+	if prefix == "" {
+		prefix = "sc"
+	}
+	reg := realtime.NewLocalRegistry(koncorde.DefaultConfig())
+	hub := realtime.NewHub(realtime.HubConfig{}, reg)
+	rt := realtime.NewService(realtime.ServiceConfig{NodeID: d.NodeID, Logger: d.Logger},
+		hub, reg, realtime.NewLocalRouter(hub), realtime.NewRedisOutState(d.Redis, prefix, 0))
+	srv, err := api.NewServer(api.Config{
+		NodeID:   d.NodeID,
+		Store:    store,
+		Realtime: rt,
+		Ready:    d.Ready,
+		Logger:   d.Logger,
+		Version:  version,
+	})
+	if err != nil {
+		return nil, errors.Join(err, store.Close())
+	}
+	h := echo.WrapHandler(srv)
+	e.Any("/", h)
+	e.Any("/*", h)
+	return func(ctx context.Context) error {
+		return errors.Join(srv.Close(ctx), store.Close())
+	}, nil
+}
+
+func openStore(d apiDeps) (storage.Store, error) {
+	switch d.Storage {
+	case "", "redis":
+		s, err := redisstore.New(redisstore.Config{Client: d.Redis, Logger: d.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("redis store: %w", err)
+		}
+		return s, nil
+	case "elasticsearch":
+		return nil, fmt.Errorf("storage %q: not available in this build yet (url %q)", d.Storage, d.ESURL)
+	default:
+		return nil, fmt.Errorf("unknown storage %q (want redis or elasticsearch)", d.Storage)
+	}
 }
