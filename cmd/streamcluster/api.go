@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/redis/rueidis"
@@ -13,6 +14,7 @@ import (
 	"github.com/streamcluster/streamcluster/koncorde"
 	"github.com/streamcluster/streamcluster/realtime"
 	"github.com/streamcluster/streamcluster/storage"
+	"github.com/streamcluster/streamcluster/storage/elasticsearch"
 	"github.com/streamcluster/streamcluster/storage/redisstore"
 )
 
@@ -73,7 +75,14 @@ func openStore(d apiDeps) (storage.Store, error) {
 		}
 		return s, nil
 	case "elasticsearch":
-		return nil, fmt.Errorf("storage %q: not available in this build yet (url %q)", d.Storage, d.ESURL)
+		if d.ESURL == "" {
+			return nil, errors.New("elasticsearch storage needs --es-url (SC_ES_URL)")
+		}
+		s, err := elasticsearch.New(elasticsearch.Config{Addresses: strings.Split(d.ESURL, ","), Logger: d.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("elasticsearch store: %w", err)
+		}
+		return s, nil
 	default:
 		return nil, fmt.Errorf("unknown storage %q (want redis or elasticsearch)", d.Storage)
 	}
