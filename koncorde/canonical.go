@@ -281,11 +281,21 @@ func removeImpossible(ors [][]rawLiteral) [][]rawLiteral {
 		notequals := map[string]map[scalarKey]bool{}
 		notexists := map[string]bool{}
 		ranges := map[string]*jvalue{}
+		polarity := map[string]bool{}
 		skip := false
 		for _, l := range ands {
 			if !l.hasNot {
 				continue
 			}
+			// An exists condition and its negation (Koncorde checks exists
+			// by path only; other keywords' contradictions are kept, as in
+			// Koncorde: they never match, and keep room ids equal).
+			ck := l.kw + "\x00" + string(l.value.stableJSON(nil))
+			if p, ok := polarity[ck]; ok && p != l.not && l.kw == "exists" {
+				skip = true
+				break
+			}
+			polarity[ck] = l.not
 			var field string
 			var value *jvalue
 			switch l.kw {
