@@ -16,6 +16,10 @@ import (
 	"github.com/redis/rueidis"
 )
 
+// maxBlock caps one blocking read, hence how long Run takes to return after
+// its context ends (rueidis cannot interrupt a blocking command).
+const maxBlock = 250 * time.Millisecond
+
 // Control entry types written by the node itself. Other packages add their
 // own types through Mutation and Handle.
 const (
@@ -123,6 +127,7 @@ type Node struct {
 
 type state struct {
 	member      bool
+	leaving     bool // Leave was called: never rejoin
 	incarnation uint64
 	members     map[string]*memberState
 	lastAck     time.Time
@@ -223,10 +228,16 @@ func (n *Node) Run(ctx context.Context) error {
 		return err
 	}
 	nextHB := time.Now().Add(n.cfg.Heartbeat)
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !n.isLeaving() {
 		nextHB = n.step(ctx, nextHB)
 	}
 	return nil
+}
+
+func (n *Node) isLeaving() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.st.leaving
 }
 
 func (n *Node) firstJoin(ctx context.Context) error {
@@ -248,6 +259,9 @@ func (n *Node) firstJoin(ctx context.Context) error {
 // the next heartbeat.
 func (n *Node) step(ctx context.Context, nextHB time.Time) time.Time {
 	hb := n.cfg.Heartbeat
+	if n.isLeaving() {
+		return nextHB
+	}
 	if !n.isMember() {
 		// Fenced: rejoin now, then every heartbeat until it works.
 		if err := n.join(ctx, SyncRejoin); err != nil && ctx.Err() == nil {
@@ -257,7 +271,7 @@ func (n *Node) step(ctx context.Context, nextHB time.Time) time.Time {
 		return time.Now().Add(hb)
 	}
 
-	block := min(max(time.Until(nextHB), time.Millisecond), hb)
+	block := min(max(time.Until(nextHB), time.Millisecond), hb, maxBlock)
 	entries, err := n.read(ctx, block)
 	now := time.Now()
 	switch {
@@ -818,28 +832,23 @@ func (n *Node) Reset(ctx context.Context) error {
 }
 
 // Leave leaves the cluster gracefully: NodeLeft, then this node's group and
-// inbox are deleted, so peers drop it at once. Call it after Run returned;
-// it waits for Run otherwise. Idempotent.
+// inbox are deleted, so peers drop it at once. It may be called while Run
+// is still running: Run then stops rejoining and returns within one read
+// (at most 250 ms). Idempotent; the first call's result is returned again.
 func (n *Node) Leave(ctx context.Context) error {
-	if n.started.Load() {
-		select {
-		case <-n.done:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 	n.leaveOnce.Do(func() { n.leaveErr = n.leave(ctx) })
 	return n.leaveErr
 }
 
 func (n *Node) leave(ctx context.Context) error {
-	id, inc, member := n.identity()
+	n.mu.Lock()
+	id, inc, member := n.cfg.ID, strconv.FormatUint(n.st.incarnation, 10), n.st.member
+	n.st.leaving = true
+	n.st.member = false
+	n.mu.Unlock()
 	if !member {
 		return nil
 	}
-	n.mu.Lock()
-	n.st.member = false
-	n.mu.Unlock()
 	args := []string{id, inc, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}
 	err := scriptLeave.Exec(ctx, n.client, n.keys.script(), args).Error()
 	if err != nil {

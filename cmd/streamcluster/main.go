@@ -185,8 +185,8 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		httpErr <- nil
 	}
 
-	// Graceful stop: stop accepting clients, close the API, stop the node,
-	// leave the cluster (NodeLeft, group and inbox deleted).
+	// Graceful stop: stop accepting clients, close the API, leave the
+	// cluster (NodeLeft, group and inbox deleted), stop the node.
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	drainCtx, cancelDrain := context.WithTimeout(sctx, shutdownTimeout/3)
@@ -199,15 +199,15 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	if err := closeAPI(sctx); err != nil {
 		log.Warn("api close", slog.Any("err", err))
 	}
-	stopNode()
-	if err := <-nodeErr; err != nil && runErr == nil {
-		runErr = err
-	}
 	if err := n.Leave(sctx); err != nil {
 		log.Warn("leave", slog.Any("err", err))
 		if runErr == nil {
 			runErr = err
 		}
+	}
+	stopNode()
+	if err := <-nodeErr; err != nil && runErr == nil {
+		runErr = err
 	}
 	log.Info("stopped")
 	return runErr
