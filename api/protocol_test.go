@@ -67,6 +67,11 @@ func TestWebSocketBadInput(t *testing.T) {
 	require.EqualValues(t, 400, m["status"])
 	require.Equal(t, `Attribute volatile must be of type "object"`, m["error"].(map[string]any)["message"])
 	require.Equal(t, "v1", m["requestId"])
+	require.Equal(t, "v1", m["room"])
+	ws.sendRaw(`{"controller":"server","action":"now","volatile":[1]}`)
+	m = ws.next()
+	require.EqualValues(t, 400, m["status"])
+	require.NotContains(t, m, "room")
 
 	cases := []struct {
 		desc   string
@@ -85,6 +90,11 @@ func TestWebSocketBadInput(t *testing.T) {
 		{"unsubscribe unknown", map[string]any{"controller": "realtime", "action": "unsubscribe", "body": map[string]any{"roomId": "nope"}}, "core.realtime.not_subscribed", 412},
 		{"count unknown room", map[string]any{"controller": "realtime", "action": "count", "body": map[string]any{"roomId": "nope"}}, "core.realtime.room_not_found", 404},
 		{"document in missing index", map[string]any{"controller": "document", "action": "create", "index": "missing", "collection": "c", "body": map[string]any{"a": 1}}, "services.storage.unknown_index", 412},
+		{"body of the wrong type", map[string]any{"controller": "document", "action": "create", "index": "i", "collection": "c", "body": "str"}, "", 400},
+		{"index of the wrong type", map[string]any{"controller": "index", "action": "create", "index": 12}, "api.assert.invalid_type", 400},
+		{"size of the wrong type", map[string]any{"controller": "document", "action": "search", "index": "i", "collection": "c", "size": "ten"}, "api.assert.invalid_type", 400},
+		{"roomId of the wrong type", map[string]any{"controller": "realtime", "action": "count", "body": map[string]any{"roomId": 3}}, "api.assert.invalid_type", 400},
+		{"bad refresh", map[string]any{"controller": "document", "action": "create", "index": "i", "collection": "c", "body": map[string]any{}, "refresh": "now"}, "api.assert.invalid_argument", 400},
 		{"get missing document", map[string]any{"controller": "document", "action": "get", "index": "missing", "collection": "c", "_id": "x"}, "services.storage.unknown_index", 412},
 	}
 	for _, tc := range cases {

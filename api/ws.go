@@ -218,7 +218,14 @@ func (c *wsConn) handle(data []byte) bool {
 	}
 	req, apiErr := parseRequest(fields)
 	if apiErr != nil {
-		c.sendError(req, apiErr)
+		// Kuzzle sends these without a room, so that its own SDK never
+		// sees them and the query times out; when the request id could be
+		// read we add the room, so that the client gets the error.
+		withRoom := req.RequestID != ""
+		if !withRoom {
+			req.RequestID = newRequestID()
+		}
+		c.Send(c.s.respond(req, apiErr.Status, nil, apiErr, withRoom))
 		return true
 	}
 	req.Protocol = ProtocolWebSocket
