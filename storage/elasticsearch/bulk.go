@@ -35,6 +35,7 @@ type bulkItemResult struct {
 func (s *Store) bulk(ctx context.Context, index, coll string, ops []bulkOp, refresh string) ([]bulkItemResult, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf) // Encode appends the newline NDJSON needs
+	enc.SetEscapeHTML(false)
 	for _, op := range ops {
 		if err := enc.Encode(map[string]any{op.action: op.meta}); err != nil {
 			return nil, fmt.Errorf("elasticsearch: encode bulk: %w", err)

@@ -105,7 +105,7 @@ func (s *Store) do(ctx context.Context, r request, out any) error {
 		b, ok := r.body.([]byte)
 		if !ok {
 			var err error
-			if b, err = json.Marshal(r.body); err != nil {
+			if b, err = encodeJSON(r.body); err != nil {
 				return fmt.Errorf("elasticsearch: encode request: %w", err)
 			}
 		}
@@ -279,3 +279,14 @@ func refreshQuery(q url.Values, refresh string) url.Values {
 }
 
 func errorsAs(err error, target **responseError) bool { return errors.As(err, target) }
+
+// encodeJSON encodes v without HTML escaping ('&' stays '&' in names).
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

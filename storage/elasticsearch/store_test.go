@@ -1,0 +1,69 @@
+package elasticsearch_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamcluster/streamcluster/storage"
+	"github.com/streamcluster/streamcluster/storage/elasticsearch"
+	"github.com/streamcluster/streamcluster/storage/storagetest"
+)
+
+// recorded lists, per Elasticsearch major version, the conformance tests
+// that have a transcript in testdata/<version>/<Test>.http. The suite's
+// ConcurrentUpdates has none: its request order is not deterministic.
+var recorded = map[string][]string{
+	"es8": {"IndexLifecycle", "CollectionLifecycle", "DocumentCRUD", "MissingIndexAndCollection", "MGet", "Bulk", "Search", "SearchKoncorde", "BadQuery", "Scroll", "ByQuery"},
+	"es7": {"BadQuery"},
+}
+
+func TestConformanceRecorded(t *testing.T) {
+	for version, names := range recorded {
+		t.Run(version, func(t *testing.T) {
+			storagetest.Run(t, func(t *testing.T) storage.Store {
+				file := filepath.Join("testdata", version, path.Base(t.Name())+".http")
+				srv := newReplayServer(t, file)
+				st, err := elasticsearch.New(elasticsearch.Config{Addresses: []string{srv.URL}, Transport: &http.Transport{}})
+				require.NoError(t, err)
+				t.Cleanup(func() { require.NoError(t, st.Close()) })
+				return st
+			}, storagetest.Only(names...))
+		})
+	}
+}
+
+// TestConformanceLive runs the whole suite against a real cluster when
+// SC_TEST_ES_URL is set (e.g. http://localhost:9200). It deletes the
+// suite's indexes (names starting with "sct-") before each test.
+func TestConformanceLive(t *testing.T) {
+	addr := os.Getenv("SC_TEST_ES_URL")
+	if addr == "" {
+		t.Skip("SC_TEST_ES_URL is not set: no live Elasticsearch run")
+	}
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		st, err := elasticsearch.New(elasticsearch.Config{Addresses: []string{addr}, Replicas: -1})
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, st.Close()) })
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		all, err := st.ListIndexes(ctx)
+		require.NoError(t, err)
+		var ours []string
+		for _, name := range all {
+			if strings.HasPrefix(name, "sct-") {
+				ours = append(ours, name)
+			}
+		}
+		_, err = st.MDeleteIndexes(ctx, ours)
+		require.NoError(t, err)
+		return st
+	})
+}
