@@ -372,7 +372,7 @@ func (c *condition) evalGeo(d *docView) bool {
 	if !ok || !truthyAny(v) {
 		return c.not
 	}
-	p, ok := convertGeopoint(fromGo(v))
+	p, ok := convertGeopointAny(v)
 	if !ok {
 		return false
 	}

@@ -81,6 +81,8 @@ func TestDifferentialAgainstKoncordeJS(t *testing.T) {
 
 	cfg := DefaultConfig()
 	e := NewEngine(cfg)
+	walk := NewEngine(cfg) // same rooms, document-walk mode
+	walk.lookupMax = -1
 	roomFilters := map[string][]int{}
 	exact, valid, errorsSeen := 0, 0, 0
 	for i, f := range df.Filters {
@@ -100,6 +102,7 @@ func TestDifferentialAgainstKoncordeJS(t *testing.T) {
 		if nf.RoomID() == f.ID {
 			exact++
 		}
+		walk.Register(nf)
 		id, _ := e.Register(nf)
 		roomFilters[id] = append(roomFilters[id], i)
 	}
@@ -117,6 +120,7 @@ func TestDifferentialAgainstKoncordeJS(t *testing.T) {
 			got = []int{}
 		}
 		require.Equal(t, want, got, "doc %d %v id %q", j, d.Doc, d.ID)
+		require.ElementsMatch(t, e.Test(index, collection, d.Doc, d.ID), walk.Test(index, collection, d.Doc, d.ID))
 	}
 	t.Logf("%d filters (%d refused with Koncorde's message), %d documents; room id equal to Koncorde's for %d/%d filters",
 		len(df.Filters), errorsSeen, len(df.Docs), exact, valid)

@@ -23,10 +23,13 @@ type Engine struct {
 	colls map[collKey]*collection
 	rooms map[string]*room
 
-	subSlots  slotAllocator
-	roomSlots slotAllocator
+	subSlots   slotAllocator
+	roomSlots  slotAllocator
+	fieldSlots slotAllocator
 
 	scratch sync.Pool
+
+	lookupMax int // fieldLookupMax; tests lower it to exercise the walk
 }
 
 type collKey struct{ index, collection string }
@@ -61,6 +64,8 @@ type collection struct {
 	conds      map[string]*cond
 	fields     map[string]*fieldIndex
 	fieldList  []*fieldIndex
+	negFields  []*fieldIndex // fields with conditions that match when the field is absent
+	fieldSlots slotAllocator
 	rooms      map[string]*room
 	always     []*cond // everything, not nothing
 	scan       []*cond // match, select: evaluated for every document
@@ -69,9 +74,12 @@ type collection struct {
 type fieldIndex struct {
 	path string
 	refs int
+	slot int32
+	neg  int // number of negative conditions (listed in collection.negFields when > 0)
 
 	equals       map[scalarKey]*cond
 	notEquals    []*cond
+	notEqualsBy  map[scalarKey]*cond
 	exists       *cond
 	notExists    *cond
 	existsArr    map[scalarKey]*cond
@@ -113,6 +121,8 @@ func NewEngine(cfg Config) *Engine {
 		cfg:   cfg,
 		colls: map[collKey]*collection{},
 		rooms: map[string]*room{},
+
+		lookupMax: fieldLookupMax,
 	}
 	e.scratch.New = func() any { return &scratch{} }
 	return e
@@ -188,7 +198,7 @@ func (e *Engine) subfilterFor(coll *collection, and []*condition) *subfilter {
 		if cd == nil {
 			cd = &cond{c: c}
 			coll.conds[c.key] = cd
-			coll.index(cd)
+			e.index(coll, cd)
 		}
 		dup := false
 		for _, x := range sf.conds {
@@ -224,7 +234,7 @@ func (e *Engine) Remove(roomID string) bool {
 		for _, cd := range sf.conds {
 			cd.subs = removeItem(cd.subs, sf)
 			if len(cd.subs) == 0 {
-				coll.unindex(cd)
+				e.unindex(coll, cd)
 				delete(coll.conds, cd.c.key)
 			}
 		}
@@ -312,14 +322,33 @@ func (e *Engine) TestAppend(dst []string, index, collection string, doc map[stri
 		return dst
 	}
 	s := e.scratch.Get().(*scratch)
-	s.begin(int(e.subSlots.next), int(e.roomSlots.next))
+	s.begin(int(e.subSlots.next), int(e.roomSlots.next), int(e.fieldSlots.next))
 	s.dst = dst
 	d := docView{m: doc, id: id}
 	for _, cd := range coll.always {
 		s.hit(cd)
 	}
-	for _, fi := range coll.fieldList {
-		fi.test(&d, s)
+	if len(coll.fieldList) <= e.lookupMax {
+		// Few indexed fields: look each one up in the document.
+		for _, fi := range coll.fieldList {
+			v, ok := d.get(fi.path)
+			fi.test(v, ok, s)
+		}
+	} else {
+		// Many indexed fields: walk the document's flattened paths.
+		if id != "" {
+			if fi := coll.fields["_id"]; fi != nil {
+				s.fieldEpoch[fi.slot] = s.epoch
+				fi.test(id, true, s)
+			}
+		}
+		s.walk(coll, doc, s.buf[:0], id != "")
+		// Fields absent from the document, with conditions matching that.
+		for _, fi := range coll.negFields {
+			if s.fieldEpoch[fi.slot] != s.epoch {
+				fi.test(nil, false, s)
+			}
+		}
 	}
 	for _, cd := range coll.scan {
 		if cd.c.eval(&d) {
@@ -333,36 +362,74 @@ func (e *Engine) TestAppend(dst []string, index, collection string, doc map[stri
 	return dst
 }
 
+// fieldLookupMax is the number of indexed fields of a collection up to which
+// Test looks each field up in the document; beyond it, Test walks the
+// document's paths instead (its cost then follows the document's size).
+const fieldLookupMax = 16
+
 // scratch is the per-call matching state: a counter per AND-group and a
-// mark per room, reset in O(1) by bumping an epoch.
+// mark per room and per field, reset in O(1) by bumping an epoch.
 type scratch struct {
-	epoch     uint32
-	sfEpoch   []uint32
-	sfCount   []uint32
-	roomEpoch []uint32
-	cands     []*cond
-	dst       []string
+	epoch      uint32
+	sfEpoch    []uint32
+	sfCount    []uint32
+	roomEpoch  []uint32
+	fieldEpoch []uint32
+	cands      []*cond
+	dst        []string
+	buf        []byte
 }
 
-func (s *scratch) begin(nSub, nRoom int) {
-	if len(s.sfEpoch) < nSub || len(s.roomEpoch) < nRoom {
+func grow(s []uint32, n int) []uint32 {
+	if len(s) >= n {
+		return s
+	}
+	return make([]uint32, max(n, 2*len(s)))
+}
+
+func (s *scratch) begin(nSub, nRoom, nField int) {
+	if len(s.sfEpoch) < nSub || len(s.roomEpoch) < nRoom || len(s.fieldEpoch) < nField {
 		if len(s.sfEpoch) < nSub {
-			n := max(nSub, 2*len(s.sfEpoch))
-			s.sfEpoch = make([]uint32, n)
-			s.sfCount = make([]uint32, n)
+			s.sfEpoch = grow(s.sfEpoch, nSub)
+			s.sfCount = make([]uint32, len(s.sfEpoch))
 		}
-		if len(s.roomEpoch) < nRoom {
-			s.roomEpoch = make([]uint32, max(nRoom, 2*len(s.roomEpoch)))
-		}
+		s.roomEpoch = grow(s.roomEpoch, nRoom)
+		s.fieldEpoch = grow(s.fieldEpoch, nField)
+		s.epoch = 0
 		clear(s.sfEpoch)
 		clear(s.roomEpoch)
-		s.epoch = 0
+		clear(s.fieldEpoch)
 	}
 	s.epoch++
 	if s.epoch == 0 {
 		clear(s.sfEpoch)
 		clear(s.roomEpoch)
+		clear(s.fieldEpoch)
 		s.epoch = 1
+	}
+}
+
+// walk visits the flattened paths of a document (Koncorde's flattening:
+// nested objects give dotted paths, arrays are not descended) and tests the
+// indexed fields found. A path reached twice (a literal dotted key and a
+// nested one) is tested once.
+func (s *scratch) walk(coll *collection, m map[string]any, prefix []byte, skipID bool) {
+	n := len(prefix)
+	for k, v := range m {
+		if skipID && n == 0 && k == "_id" {
+			continue
+		}
+		p := append(prefix[:n], k...)
+		if cap(p) > cap(s.buf) {
+			s.buf = p[:0]
+		}
+		if fi := coll.fields[string(p)]; fi != nil && s.fieldEpoch[fi.slot] != s.epoch {
+			s.fieldEpoch[fi.slot] = s.epoch
+			fi.test(v, true, s)
+		}
+		if sub, ok := v.(map[string]any); ok {
+			s.walk(coll, sub, append(p, '.'), false)
+		}
 	}
 }
 
@@ -386,10 +453,10 @@ func (s *scratch) hit(cd *cond) {
 	}
 }
 
-func (coll *collection) fieldFor(path string) *fieldIndex {
+func (e *Engine) fieldFor(coll *collection, path string) *fieldIndex {
 	fi := coll.fields[path]
 	if fi == nil {
-		fi = &fieldIndex{path: path}
+		fi = &fieldIndex{path: path, slot: e.fieldSlots.get()}
 		coll.fields[path] = fi
 		coll.fieldList = append(coll.fieldList, fi)
 	}
@@ -397,15 +464,31 @@ func (coll *collection) fieldFor(path string) *fieldIndex {
 	return fi
 }
 
-func (coll *collection) releaseField(fi *fieldIndex) {
+func (e *Engine) releaseField(coll *collection, fi *fieldIndex) {
 	fi.refs--
 	if fi.refs == 0 {
 		delete(coll.fields, fi.path)
 		coll.fieldList = removeItem(coll.fieldList, fi)
+		e.fieldSlots.put(fi.slot)
 	}
 }
 
-func (coll *collection) index(cd *cond) {
+// addNeg counts a condition that matches documents without the field.
+func (coll *collection) addNeg(fi *fieldIndex) {
+	fi.neg++
+	if fi.neg == 1 {
+		coll.negFields = append(coll.negFields, fi)
+	}
+}
+
+func (coll *collection) releaseNeg(fi *fieldIndex) {
+	fi.neg--
+	if fi.neg == 0 {
+		coll.negFields = removeItem(coll.negFields, fi)
+	}
+}
+
+func (e *Engine) index(coll *collection, cd *cond) {
 	c := cd.c
 	switch c.kind {
 	case kwEverything:
@@ -420,12 +503,19 @@ func (coll *collection) index(cd *cond) {
 		coll.scan = append(coll.scan, cd)
 		return
 	}
-	fi := coll.fieldFor(c.field)
+	fi := e.fieldFor(coll, c.field)
 	cd.field = fi
+	if c.not {
+		coll.addNeg(fi)
+	}
 	switch c.kind {
 	case kwEquals:
 		if c.not {
 			fi.notEquals = append(fi.notEquals, cd)
+			if fi.notEqualsBy == nil {
+				fi.notEqualsBy = map[scalarKey]*cond{}
+			}
+			fi.notEqualsBy[c.val] = cd
 		} else {
 			if fi.equals == nil {
 				fi.equals = map[scalarKey]*cond{}
@@ -473,7 +563,7 @@ func (coll *collection) index(cd *cond) {
 	}
 }
 
-func (coll *collection) unindex(cd *cond) {
+func (e *Engine) unindex(coll *collection, cd *cond) {
 	c := cd.c
 	switch c.kind {
 	case kwEverything, kwNothing:
@@ -488,6 +578,7 @@ func (coll *collection) unindex(cd *cond) {
 	case kwEquals:
 		if c.not {
 			fi.notEquals = removeItem(fi.notEquals, cd)
+			delete(fi.notEqualsBy, c.val)
 		} else {
 			delete(fi.equals, c.val)
 		}
@@ -523,13 +614,14 @@ func (coll *collection) unindex(cd *cond) {
 			fi.geo.remove(cd.nodes[0])
 		}
 	}
-	coll.releaseField(fi)
+	if c.not {
+		coll.releaseNeg(fi)
+	}
+	e.releaseField(coll, fi)
 }
 
 // test feeds the conditions on one field that doc satisfies to s.
-func (fi *fieldIndex) test(d *docView, s *scratch) {
-	v, ok := d.get(fi.path)
-
+func (fi *fieldIndex) test(v any, ok bool, s *scratch) {
 	if len(fi.equals) > 0 || len(fi.notEquals) > 0 {
 		k, isScalar := scalarOfAny(v)
 		isScalar = isScalar && ok
@@ -538,9 +630,15 @@ func (fi *fieldIndex) test(d *docView, s *scratch) {
 				s.hit(cd)
 			}
 		}
-		for _, cd := range fi.notEquals {
-			if !isScalar || cd.c.val != k {
-				s.hit(cd)
+		if len(fi.notEquals) > 0 {
+			var except *cond
+			if isScalar {
+				except = fi.notEqualsBy[k]
+			}
+			for _, cd := range fi.notEquals {
+				if cd != except {
+					s.hit(cd)
+				}
 			}
 		}
 	}
@@ -622,7 +720,7 @@ func (fi *fieldIndex) testGeo(v any, ok bool, s *scratch) {
 		}
 		return
 	}
-	p, isPoint := convertGeopoint(fromGo(v))
+	p, isPoint := convertGeopointAny(v)
 	if !isPoint {
 		return
 	}

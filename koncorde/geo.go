@@ -395,3 +395,79 @@ func shapeFromCondition(geotype string, v *jvalue) (*geoShape, error) {
 	}
 	return s, nil
 }
+
+// convertGeopointAny is convertGeopoint for a document value decoded by
+// encoding/json, without allocating for the usual formats.
+func convertGeopointAny(x any) (coord, bool) {
+	switch t := x.(type) {
+	case string:
+		if t == "" {
+			return coord{}, false
+		}
+		if i := strings.IndexByte(t, ','); i >= 0 && strings.IndexByte(t[i+1:], ',') < 0 {
+			return coordFromFloats(jsParseFloat(t[:i]), jsParseFloat(t[i+1:]))
+		}
+		return geopointFromString(t)
+	case []any:
+		if len(t) == 2 {
+			return coordFromFloats(parseFloatAny(t[0]), parseFloatAny(t[1]))
+		}
+		return coord{}, false
+	case map[string]any:
+		lat, okLat := t["lat"]
+		lon, okLon := t["lon"]
+		if okLat && okLon {
+			return coordFromFloats(parseFloatAny(lat), parseFloatAny(lon))
+		}
+		ll, ok := t["latLon"]
+		if !ok {
+			ll, ok = t["lat_lon"]
+		}
+		if !ok {
+			return coord{}, false
+		}
+		switch l := ll.(type) {
+		case []any:
+			if len(l) == 2 {
+				return coordFromFloats(parseFloatAny(l[0]), parseFloatAny(l[1]))
+			}
+			return coord{}, false
+		case map[string]any:
+			lat, okLat := l["lat"]
+			lon, okLon := l["lon"]
+			if okLat && okLon {
+				return coordFromFloats(parseFloatAny(lat), parseFloatAny(lon))
+			}
+			return coord{}, false
+		case string:
+			return geopointFromString(l)
+		}
+	}
+	return coord{}, false
+}
+
+func coordFromFloats(lat, lon float64) (coord, bool) {
+	if math.IsNaN(lat) || math.IsNaN(lon) {
+		return coord{}, false
+	}
+	return coord{lat, lon}, true
+}
+
+// parseFloatAny is Number.parseFloat of a document value.
+func parseFloatAny(x any) float64 {
+	switch t := x.(type) {
+	case float64:
+		return t
+	case string:
+		return jsParseFloat(t)
+	case []any:
+		if len(t) >= 1 {
+			return parseFloatAny(t[0])
+		}
+		return math.NaN()
+	}
+	if f, ok := toFloat(x); ok {
+		return f
+	}
+	return math.NaN()
+}

@@ -74,6 +74,11 @@ type refRoom struct {
 // engine and compares, for random documents, its answer with the naive
 // evaluation of every filter's standardized tree and of its normalized form.
 func TestPropertyEngineMatchesNaive(t *testing.T) {
+	t.Run("field-lookup", func(t *testing.T) { testPropertyEngine(t, fieldLookupMax) })
+	t.Run("document-walk", func(t *testing.T) { testPropertyEngine(t, -1) })
+}
+
+func testPropertyEngine(t *testing.T, lookupMax int) {
 	iterations := 400
 	if testing.Short() {
 		iterations = 50
@@ -83,6 +88,7 @@ func TestPropertyEngineMatchesNaive(t *testing.T) {
 	for it := 0; it < iterations; it++ {
 		g := newGen(uint64(it) + 1)
 		e := NewEngine(cfg)
+		e.lookupMax = lookupMax
 		var rooms []refRoom
 		for i := 0; i < 25; i++ {
 			src := g.filter(3)
