@@ -391,11 +391,11 @@ func (r *Reader) doWithAcks(ctx context.Context, cmd rueidis.Completed) (rueidis
 	}
 	ack := r.client.B().Xack().Key(r.cfg.Stream).Group(r.cfg.Group).Id(r.acks...).Build()
 	res := r.client.DoMulti(ctx, ack, cmd)
-	r.ackResult(res[0])
+	r.ackResult(ctx, res[0])
 	return res[1].ToMessage()
 }
 
-func (r *Reader) ackResult(res rueidis.RedisResult) {
+func (r *Reader) ackResult(ctx context.Context, res rueidis.RedisResult) {
 	// Ids that were already acknowledged (or trimmed away) count too: XACK
 	// is idempotent and the reader owes nothing more for them.
 	switch err := res.Error(); {
@@ -404,6 +404,8 @@ func (r *Reader) ackResult(res rueidis.RedisResult) {
 		r.acks = r.acks[:0]
 	case isNoGroup(err):
 		r.acks = r.acks[:0]
+	case ctx.Err() != nil:
+		// Shutting down: flush retries with its own deadline.
 	default:
 		r.errs.Add(1)
 		r.log.Warn("ack failed, will retry", slog.Int("entries", len(r.acks)), slog.Any("error", err))
@@ -417,7 +419,7 @@ func (r *Reader) flush(ctx context.Context) {
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.FlushTimeout)
 	defer cancel()
-	r.ackResult(r.client.Do(fctx, r.client.B().Xack().Key(r.cfg.Stream).Group(r.cfg.Group).Id(r.acks...).Build()))
+	r.ackResult(fctx, r.client.Do(fctx, r.client.B().Xack().Key(r.cfg.Stream).Group(r.cfg.Group).Id(r.acks...).Build()))
 }
 
 // fail logs and counts a Redis error and waits before the next attempt.
