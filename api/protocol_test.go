@@ -192,3 +192,27 @@ func TestManyConnections(t *testing.T) {
 		ws.noMessage()
 	}
 }
+
+func TestWebSocketIdleTimeout(t *testing.T) {
+	n := newTestNode(t, rediscluster.UniquePrefix(t), func(c *Config) { c.IdleTimeout = 400 * time.Millisecond })
+	// A live client (its read loop answers the server's pings) stays.
+	live := dialWS(t, n, "/")
+	live.ok(map[string]any{"controller": "realtime", "action": "subscribe", "index": "i", "collection": "c", "body": map[string]any{}})
+
+	// A client that never reads cannot answer pings: it is dropped, and
+	// so are its subscriptions.
+	ctx := context.Background()
+	dead, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(n.url, "http"), nil)
+	require.NoError(t, err)
+	defer dead.CloseNow()
+	require.NoError(t, dead.Write(ctx, websocket.MessageText, []byte(`{"controller":"realtime","action":"subscribe","index":"i","collection":"c","body":{},"requestId":"d"}`)))
+	require.Eventually(t, func() bool { return n.srv.ConnCount() == 1 }, 10*time.Second, 50*time.Millisecond)
+	res := live.ok(map[string]any{"controller": "realtime", "action": "list"}).(map[string]any)
+	rooms := res["i"].(map[string]any)["c"].(map[string]any)
+	for _, count := range rooms {
+		require.EqualValues(t, 1, count)
+	}
+	time.Sleep(time.Second) // several idle periods: the live client is still there
+	live.noMessage()
+	require.Equal(t, 1, n.srv.ConnCount())
+}

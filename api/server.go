@@ -27,6 +27,9 @@ const (
 	DefaultMaxInFlight = 32
 	// DefaultWriteTimeout is the default Config.WriteTimeout.
 	DefaultWriteTimeout = 10 * time.Second
+	// DefaultIdleTimeout is the default Config.IdleTimeout (Kuzzle's
+	// server.protocols.websocket.idleTimeout).
+	DefaultIdleTimeout = 60 * time.Second
 )
 
 // Config configures a Server. The zero value of each optional field means
@@ -60,6 +63,11 @@ type Config struct {
 	// WriteTimeout bounds one WebSocket write (default 10s); a client that
 	// does not read within it is disconnected.
 	WriteTimeout time.Duration
+	// IdleTimeout closes a WebSocket from which nothing (message, ping or
+	// pong) arrived for that long, so that a vanished client does not keep
+	// its subscriptions. After half of it the server sends a ping, which a
+	// live client answers. Default 60s; a negative value disables it.
+	IdleTimeout time.Duration
 	// Version is reported by server:info.
 	Version string
 }
@@ -76,6 +84,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

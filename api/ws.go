@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -18,6 +19,7 @@ import (
 const (
 	backpressureReason = "too much backpressure: client is too slow"
 	shutdownReason     = "server shutting down"
+	idleReason         = "idle timeout"
 )
 
 var appPong = []byte(`{"p":2}`)
@@ -54,8 +56,12 @@ type wsConn struct {
 	closeReason string
 
 	inflight chan struct{} // one token per request being processed
-	reqs     sync.WaitGroup
+	reqs     sync.WaitGroup    // requests in flight and pings
+
+	lastSeen atomic.Int64 // unix nanoseconds of the last frame received
 }
+
+func (c *wsConn) seen() { c.lastSeen.Store(time.Now().UnixNano()) }
 
 // ID implements realtime.Conn.
 func (c *wsConn) ID() string { return c.id }
@@ -88,9 +94,15 @@ func (c *wsConn) closeWith(code websocket.StatusCode, reason string) {
 func (c *wsConn) shutdown() { c.closeWith(websocket.StatusGoingAway, shutdownReason) }
 
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
+	var c *wsConn
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // Kuzzle accepts any origin
 		CompressionMode:    websocket.CompressionDisabled,
+		OnPingReceived: func(context.Context, []byte) bool {
+			c.seen()
+			return true
+		},
+		OnPongReceived: func(context.Context, []byte) { c.seen() },
 	})
 	if err != nil {
 		s.log.Debug("api: websocket upgrade failed", "err", err)
@@ -101,13 +113,14 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(4 * s.cfg.MaxRequestSize)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &wsConn{
+	c = &wsConn{
 		s: s, ws: ws, id: newRequestID(),
 		out:      make(chan []byte, s.cfg.SendQueue),
 		ctx:      ctx,
 		cancel:   cancel,
 		inflight: make(chan struct{}, s.cfg.MaxInFlight),
 	}
+	c.seen()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -141,6 +154,14 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *wsConn) writeLoop() {
+	var tick <-chan time.Time
+	if idle := c.s.cfg.IdleTimeout; idle > 0 {
+		t := time.NewTicker(idle / 4)
+		defer t.Stop()
+		tick = t.C
+	}
+	pinging := false
+	pingDone := make(chan struct{}, 1)
 	for {
 		// A close request wins over queued messages.
 		if c.ctx.Err() != nil {
@@ -151,6 +172,28 @@ func (c *wsConn) writeLoop() {
 		case <-c.ctx.Done():
 			_ = c.ws.Close(c.closeCode, c.closeReason)
 			return
+		case <-pingDone:
+			pinging = false
+		case <-tick:
+			idle := time.Duration(time.Now().UnixNano() - c.lastSeen.Load())
+			switch {
+			case idle >= c.s.cfg.IdleTimeout:
+				c.closeWith(websocket.StatusGoingAway, idleReason)
+			case idle >= c.s.cfg.IdleTimeout/2 && !pinging:
+				// Ping waits for the pong, read by the reader: run it
+				// aside so that notifications keep flowing meanwhile.
+				pinging = true
+				c.reqs.Add(1)
+				go func() {
+					defer c.reqs.Done()
+					// Not c.ctx: canceling a write drops the socket
+					// without a close frame; Ping returns when it closes.
+					ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.IdleTimeout/2)
+					_ = c.ws.Ping(ctx) // a failure shows as idleness
+					cancel()
+					pingDone <- struct{}{}
+				}()
+			}
 		case p := <-c.out:
 			ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.WriteTimeout)
 			err := c.ws.Write(ctx, websocket.MessageText, p)
@@ -174,6 +217,7 @@ func (c *wsConn) readLoop() {
 		if err != nil {
 			return
 		}
+		c.seen()
 		data, err := io.ReadAll(io.LimitReader(rd, limit+1))
 		if err != nil {
 			return
