@@ -55,8 +55,8 @@ type wsConn struct {
 	closeCode   websocket.StatusCode
 	closeReason string
 
-	inflight chan struct{} // one token per request being processed
-	reqs     sync.WaitGroup    // requests in flight and pings
+	inflight chan struct{}  // one token per request being processed
+	reqs     sync.WaitGroup // requests in flight and pings
 
 	lastSeen atomic.Int64 // unix nanoseconds of the last frame received
 }
