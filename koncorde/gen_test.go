@@ -92,6 +92,13 @@ func (g *gen) leaf() string {
 		return fmt.Sprintf(`{"geoBoundingBox":{"loc":{"top":%g,"left":%g,"bottom":%g,"right":%g}}}`, lat+1, lon-1, lat-1, lon+1)
 	case 12:
 		lat, lon := g.point()
+		switch g.r.IntN(4) {
+		case 0:
+			return fmt.Sprintf(`{"geoPolygon":{"loc":{"points":[[%g,%g],[%g,%g],{"lat":%g,"lon":%g}]}}}`,
+				lat-1.1, lon-1.2, lat+1.3, lon, lat-0.9, lon+1.4)
+		case 1:
+			return fmt.Sprintf(`{"geoDistanceRange":{"loc":"%g, %g","from":"%dkm","to":"%d mi"}}`, lat, lon, 10+g.r.IntN(50), 60+g.r.IntN(100))
+		}
 		return fmt.Sprintf(`{"geoDistance":{"loc":[%g,%g],"distance":"%dkm"}}`, lat, lon, 50+g.r.IntN(200))
 	case 13:
 		return fmt.Sprintf(`{"match":{"tags":[%s]}}`, g.scalarJSON())
@@ -186,7 +193,7 @@ func (g *gen) doc() (map[string]any, string) {
 		d["tags"] = g.scalar()
 	}
 	lat, lon := g.point()
-	switch g.r.IntN(5) {
+	switch g.r.IntN(6) {
 	case 0:
 		d["loc"] = []any{lat + 0.3, lon - 0.2}
 	case 1:
@@ -195,6 +202,8 @@ func (g *gen) doc() (map[string]any, string) {
 		d["loc"] = map[string]any{"lat": lat, "lon": lon + 0.5}
 	case 3:
 		d["loc"] = "not a point"
+	case 4:
+		d["loc"] = map[string]any{"lat_lon": []any{lat - 0.35, lon + 0.15}}
 	}
 	id := ""
 	if g.r.IntN(3) > 0 {
