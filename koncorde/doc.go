@@ -42,4 +42,16 @@
 // calls run in parallel with each other, Register and Remove serialize.
 // Engine.Test does not allocate for equals, exists and range conditions
 // beyond its result slice (use TestAppend to reuse one).
+//
+// # Tests and benchmarks
+//
+// testdata/koncorde-suite.json is the kuzzleio/koncorde test suite as data
+// (every call and answer, recorded against the koncorde npm package);
+// testdata/koncorde-differential.json holds random filters and documents
+// answered by Koncorde JS. The property test compares the engine with a
+// naive evaluation of the standardized filter; FuzzNormalize fuzzes the
+// parser. The benchmarks run the same workloads through Koncorde JS when
+// bench/koncorde-js has its node_modules (`npm ci` there):
+//
+//	go test -run '^$' -bench 'BenchmarkTest|BenchmarkRegister|BenchmarkKoncordeJS' ./koncorde
 package koncorde

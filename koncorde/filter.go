@@ -45,8 +45,12 @@ func Normalize(cfg Config, index, collection string, filter json.RawMessage) (*F
 	return newFilter(cfg.Seed, index, collection, dnf), nil
 }
 
-// Validate checks a filter without normalizing it (Koncorde's validate).
+// Validate checks a filter without normalizing it (Koncorde's validate): it
+// does not apply the MaxConditions limit, which Normalize checks.
 func Validate(cfg Config, filter json.RawMessage) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	f, err := parseFilterJSON(filter)
 	if err != nil {
 		return err
