@@ -305,3 +305,27 @@ func redisCtx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// metric returns the value of the sample whose line starts with sample
+// (metric name with labels, e.g. `streamcluster_cluster_members{node="a"}`)
+// on p's /metrics, and whether it was found.
+func (p *proc) metric(sample string) (float64, bool) {
+	resp, err := httpClient.Get("http://" + p.addr + "/metrics")
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, sample+" "); ok {
+			var v float64
+			if _, err := fmt.Sscan(rest, &v); err == nil {
+				return v, true
+			}
+		}
+	}
+	return 0, false
+}

@@ -39,6 +39,9 @@ func TestThreeNodesWithMinimumNodes(t *testing.T) {
 	code, err = a.get("/_ready", nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, code)
+	ready, ok := a.metric(`streamcluster_node_ready{node="a"}`)
+	require.True(t, ok)
+	assert.Equal(t, 1.0, ready)
 	code, err = a.get("/_healthcheck", nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, code)
@@ -86,6 +89,22 @@ func TestKillEvictsAndReadinessFollowsMinimumNodes(t *testing.T) {
 	n, err = client.Do(ctx, client.B().Exists().Key(keys.Inbox("a")).Build()).AsInt64()
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), n, "a's inbox kept")
+
+	// Eviction is idempotent: both survivors suspect c, exactly one evicts it.
+	var evictions float64
+	for _, p := range []*proc{a, b} {
+		v, ok := p.metric(`streamcluster_evictions_total{node="` + p.id + `"}`)
+		require.True(t, ok, "evictions metric of %s", p.id)
+		evictions += v
+		members, ok := p.metric(`streamcluster_cluster_members{node="` + p.id + `"}`)
+		require.True(t, ok)
+		assert.Equal(t, 2.0, members)
+		_, ok = p.metric(`streamcluster_peer_heartbeat_age_seconds{node="` + p.id + `",peer="c"}`)
+		assert.False(t, ok, "no heartbeat age for an evicted peer")
+		_, ok = p.metric(`streamcluster_peer_heartbeat_age_seconds{node="` + p.id + `",peer="a"}`)
+		assert.True(t, ok)
+	}
+	assert.Equal(t, 1.0, evictions)
 
 	// Two of three: not ready any more.
 	require.Eventually(t, func() bool {
