@@ -308,14 +308,9 @@ func (s *Server) realtimeList(_ context.Context, _ *Request) (any, error) {
 }
 
 func (s *Server) realtimePublish(ctx context.Context, r *Request) (any, error) {
-	index, err := r.requireString("index")
-	if err != nil {
+	if _, _, err := r.indexAndCollection(); err != nil {
 		return nil, err
 	}
-	if _, err := r.requireString("collection"); err != nil {
-		return nil, err
-	}
-	_ = index
 	body, err := r.bodyObject()
 	if err != nil {
 		return nil, err
