@@ -177,3 +177,45 @@ test("errors carry Kuzzle's ids and the connection survives", async () => {
   await assert.rejects(writer.realtime.unsubscribe("nope"), (e) => e.id === "core.realtime.not_subscribed" && e.status === 412);
   assert.ok(await writer.server.now());
 });
+
+test("index and collection actions, m* writes, updateByQuery and scroll", async () => {
+  const idx = `${index}-more`;
+  await writer.index.create(idx);
+  await writer.collection.create(idx, "c", { mappings: { properties: { n: { type: "integer" } } } });
+  await writer.collection.update(idx, "c", { mappings: { properties: { tag: { type: "keyword" } } } });
+  const mapping = await writer.collection.getMapping(idx, "c");
+  assert.ok(mapping.properties.tag);
+  assert.equal(await writer.collection.exists(idx, "c"), true);
+
+  const cor = await writer.document.mCreateOrReplace(idx, "c", [
+    { _id: "a", body: { n: 1 } },
+    { _id: "b", body: { n: 2 } },
+  ]);
+  assert.equal(cor.successes.length, 2);
+  const rep = await writer.document.mReplace(idx, "c", [{ _id: "a", body: { n: 10 } }]);
+  assert.equal(rep.successes.length, 1);
+  const upd = await writer.document.mUpdate(idx, "c", [{ _id: "b", body: { tag: "x" } }]);
+  assert.equal(upd.successes.length, 1);
+  const ups = await writer.document.mUpsert(idx, "c", [{ _id: "c", changes: { n: 3 }, default: { tag: "y" } }]);
+  assert.equal(ups.successes.length, 1);
+  await writer.collection.refresh(idx, "c");
+  const ubq = await writer.document.updateByQuery(idx, "c", { range: { n: { gte: 2 } } }, { tag: "z" }, { refresh: "wait_for" });
+  assert.equal(ubq.successes.length, 3);
+
+  let page = await writer.document.search(idx, "c", { sort: ["n"] }, { size: 2, scroll: "10s" });
+  assert.equal(page.total, 3);
+  const seen = page.hits.map((h) => h._id);
+  page = await page.next();
+  while (page) {
+    seen.push(...page.hits.map((h) => h._id));
+    page = await page.next();
+  }
+  assert.deepEqual(seen.sort(), ["a", "b", "c"]);
+
+  await writer.collection.truncate(idx, "c", { refresh: "wait_for" });
+  assert.equal(await writer.document.count(idx, "c"), 0);
+  await writer.collection.delete(idx, "c");
+  assert.equal(await writer.collection.exists(idx, "c"), false);
+  assert.deepEqual(await writer.index.mDelete([idx]), [idx]);
+  assert.equal(await writer.index.exists(idx), false);
+});
