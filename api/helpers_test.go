@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/streamcluster/streamcluster/koncorde"
 	"github.com/streamcluster/streamcluster/realtime"
@@ -22,7 +23,18 @@ import (
 
 var testCluster *rediscluster.Cluster
 
-func TestMain(m *testing.M) { os.Exit(rediscluster.RunTests(m, &testCluster)) }
+func TestMain(m *testing.M) {
+	code := rediscluster.RunTests(m, &testCluster)
+	if code == 0 {
+		// Every connection, writer and ping goroutine has an owner that
+		// waited for it.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 type testNode struct {
 	srv   *Server

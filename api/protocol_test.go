@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -215,4 +216,39 @@ func TestWebSocketIdleTimeout(t *testing.T) {
 	time.Sleep(time.Second) // several idle periods: the live client is still there
 	live.noMessage()
 	require.Equal(t, 1, n.srv.ConnCount())
+}
+
+func TestCloseWithActiveClients(t *testing.T) {
+	n := newTestNode(t, rediscluster.UniquePrefix(t), nil)
+	var clients []*wsClient
+	for i := 0; i < 10; i++ {
+		ws := dialWS(t, n, "/")
+		ws.ok(map[string]any{"controller": "realtime", "action": "subscribe", "index": "i", "collection": "c", "body": map[string]any{}})
+		clients = append(clients, ws)
+	}
+	pub := dialWS(t, n, "/")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 50; i++ {
+			b, _ := json.Marshal(map[string]any{"controller": "realtime", "action": "publish", "index": "i", "collection": "c", "body": map[string]any{"i": i}})
+			if pub.c.Write(context.Background(), websocket.MessageText, b) != nil {
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, n.srv.Close(ctx))
+	require.NoError(t, n.srv.Close(ctx), "Close is idempotent")
+	<-done
+	for _, ws := range clients {
+		select {
+		case err := <-ws.done:
+			require.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(err))
+		case <-time.After(10 * time.Second):
+			t.Fatal("client not closed")
+		}
+	}
+	require.Equal(t, 0, n.srv.ConnCount())
 }
