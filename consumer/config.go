@@ -95,6 +95,16 @@ type Config struct {
 	// FlushTimeout bounds the final XACK when Run's context ends (default
 	// DefaultFlushTimeout).
 	FlushTimeout time.Duration
+	// NoAck reads with XREADGROUP … NOACK: Redis keeps no pending list, so
+	// there is nothing to acknowledge, re-read or reclaim (ClaimMinIdle is
+	// ignored) and Stats.Acked stays 0. A transient handler error retries
+	// the batch from memory (up to MaxAttempts, with backoff). An entry is
+	// lost if the process dies while handling it: use it for streams whose
+	// reader recovers by other means (an inbox whose clients die with the
+	// node, a control stream replayed from the snapshot on rejoin). It
+	// saves the pending-list bookkeeping in Redis (about 1/3 of the
+	// throughput of one shard, see BenchmarkThroughput).
+	NoAck bool
 }
 
 func (c Config) withDefaults() Config {

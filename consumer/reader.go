@@ -129,10 +129,10 @@ func (r *Reader) Run(ctx context.Context) error {
 	defer r.flush(ctx)
 
 	start := r.cfg.Start
-	needGroup, history := true, true
+	needGroup, history := true, !r.cfg.NoAck
 	cursor := "0-0"
 	var nextClaim time.Time
-	if r.cfg.ClaimMinIdle != NoClaim {
+	if r.cfg.ClaimMinIdle != NoClaim && !r.cfg.NoAck {
 		nextClaim = time.Now() // a restarted node takes over its dead peers' entries at once
 	}
 	for ctx.Err() == nil {
@@ -141,7 +141,7 @@ func (r *Reader) Run(ctx context.Context) error {
 				r.fail(ctx, "create group", err)
 				continue
 			}
-			needGroup, history, cursor = false, true, "0-0"
+			needGroup, history, cursor = false, !r.cfg.NoAck, "0-0"
 		}
 
 		var (
@@ -210,42 +210,69 @@ func (r *Reader) process(ctx context.Context, entries []rueidis.XRangeEntry) (re
 		}
 		batch = append(batch, Message{ID: en.ID, Envelope: env})
 	}
-	if len(batch) > 0 {
+	defer func() { r.settlePoison(ctx, poison) }()
+	for attempt := 1; len(batch) > 0; attempt++ {
 		err := r.handler(ctx, batch)
 		switch {
 		case err == nil:
 			r.queueAcks(batch)
+			return false
 		case errors.Is(err, ErrPoison):
 			poison = append(poison, r.poisoned(batch, entries, err)...)
+			return false
 		case ctx.Err() != nil:
 			// Shutting down: leave the batch pending.
-			r.settlePoison(ctx, poison)
 			return false
-		default:
-			r.errs.Add(1)
-			r.log.Warn("handler failed, entries stay pending", slog.Int("entries", len(batch)), slog.Any("error", err))
-			byID := make(map[string]rueidis.XRangeEntry, len(entries))
-			for _, en := range entries {
-				byID[en.ID] = en
-			}
-			for _, m := range batch {
-				r.attempts[m.ID]++
-				if r.attempts[m.ID] >= r.cfg.MaxAttempts {
-					poison = append(poison, poisonEntry{entry: byID[m.ID], reason: "failed " + strconv.Itoa(r.attempts[m.ID]) + " times: " + err.Error()})
-					continue
-				}
-				retry = true
-			}
-			r.settlePoison(ctx, poison)
-			if retry {
-				r.failures++
-				r.sleep(ctx)
-			}
-			return retry
 		}
+		r.errs.Add(1)
+		r.log.Warn("handler failed", slog.Int("entries", len(batch)), slog.Any("error", err))
+		if r.cfg.NoAck {
+			// Nothing is pending in Redis: retry the batch from memory.
+			if attempt >= r.cfg.MaxAttempts {
+				poison = append(poison, r.exhausted(batch, entries, err)...)
+				return false
+			}
+			r.sleep(ctx, attempt)
+			if ctx.Err() != nil {
+				return false
+			}
+			continue
+		}
+		// The entries stay pending; Run re-reads them after the backoff.
+		worst := 0
+		var failed []Message
+		for _, m := range batch {
+			r.attempts[m.ID]++
+			if r.attempts[m.ID] >= r.cfg.MaxAttempts {
+				failed = append(failed, m)
+				continue
+			}
+			worst = max(worst, r.attempts[m.ID])
+		}
+		poison = append(poison, r.exhausted(failed, entries, err)...)
+		if worst > 0 {
+			r.sleep(ctx, worst)
+			return true
+		}
+		return false
 	}
-	r.settlePoison(ctx, poison)
 	return false
+}
+
+// exhausted turns messages that failed MaxAttempts times into poison.
+func (r *Reader) exhausted(failed []Message, entries []rueidis.XRangeEntry, err error) []poisonEntry {
+	if len(failed) == 0 {
+		return nil
+	}
+	byID := make(map[string]rueidis.XRangeEntry, len(entries))
+	for _, en := range entries {
+		byID[en.ID] = en
+	}
+	out := make([]poisonEntry, 0, len(failed))
+	for _, m := range failed {
+		out = append(out, poisonEntry{entry: byID[m.ID], reason: "failed " + strconv.Itoa(r.cfg.MaxAttempts) + " times: " + err.Error()})
+	}
+	return out
 }
 
 type poisonEntry struct {
@@ -282,6 +309,9 @@ func (r *Reader) poisoned(batch []Message, entries []rueidis.XRangeEntry, err er
 }
 
 func (r *Reader) queueAcks(batch []Message) {
+	if r.cfg.NoAck {
+		return
+	}
 	for _, m := range batch {
 		r.acks = append(r.acks, m.ID)
 		delete(r.attempts, m.ID)
@@ -317,6 +347,9 @@ func (r *Reader) settlePoison(ctx context.Context, poison []poisonEntry) {
 			}
 		}
 	}
+	if r.cfg.NoAck {
+		return
+	}
 	for _, p := range poison {
 		r.acks = append(r.acks, p.entry.ID)
 		delete(r.attempts, p.entry.ID)
@@ -337,9 +370,12 @@ func (r *Reader) createGroup(ctx context.Context, start string) error {
 func (r *Reader) readGroup(ctx context.Context, id string, block time.Duration) ([]rueidis.XRangeEntry, error) {
 	g := r.client.B().Xreadgroup().Group(r.cfg.Group, r.cfg.Consumer).Count(r.cfg.Count)
 	var cmd rueidis.Completed
-	if block > 0 {
+	switch {
+	case block > 0 && r.cfg.NoAck:
+		cmd = g.Block(block.Milliseconds()).Noack().Streams().Key(r.cfg.Stream).Id(id).Build()
+	case block > 0:
 		cmd = g.Block(block.Milliseconds()).Streams().Key(r.cfg.Stream).Id(id).Build()
-	} else {
+	default:
 		cmd = g.Streams().Key(r.cfg.Stream).Id(id).Build()
 	}
 	res, err := r.doWithAcks(ctx, cmd)
@@ -430,12 +466,12 @@ func (r *Reader) fail(ctx context.Context, op string, err error) {
 	r.errs.Add(1)
 	r.failures++
 	r.log.Warn("redis call failed, backing off", slog.String("op", op), slog.Int("failures", r.failures), slog.Any("error", err))
-	r.sleep(ctx)
+	r.sleep(ctx, r.failures)
 }
 
-// sleep waits the backoff for the current failure count, or until ctx ends.
-func (r *Reader) sleep(ctx context.Context) {
-	t := time.NewTimer(backoff(r.cfg.BackoffMin, r.cfg.BackoffMax, r.failures))
+// sleep waits the backoff after n consecutive failures, or until ctx ends.
+func (r *Reader) sleep(ctx context.Context, n int) {
+	t := time.NewTimer(backoff(r.cfg.BackoffMin, r.cfg.BackoffMax, n))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

@@ -298,3 +298,54 @@ func TestCleanShutdown(t *testing.T) {
 	}()
 	goleak.VerifyNone(t, opts)
 }
+
+func TestNoAckMode(t *testing.T) {
+	ctx := testCtx(t)
+	e := newEnv(t, nil)
+	stream := e.keys.Inbox("n1")
+	appendN(t, ctx, e, stream, 1, 3, "T")
+	require.NoError(t, e.client.Do(ctx, e.client.B().Xadd().Key(stream).Id("*").FieldValue().FieldValue("e", "").Build()).Error())
+	appendN(t, ctx, e, stream, 4, 1, "Never")
+	appendN(t, ctx, e, stream, 5, 2, "T")
+
+	var calls atomic.Int64
+	var c collector
+	cfg := fastConfig(stream, "n1", "n1")
+	cfg.NoAck = true
+	cfg.MaxAttempts = 3
+	cfg.ClaimMinIdle = time.Millisecond // ignored: nothing is pending
+	cfg.DeadLetter = e.keys.DeadLetter(stream)
+	r, err := consumer.New(e.client, e.codec, cfg, func(_ context.Context, b []consumer.Message) error {
+		if calls.Add(1) == 1 {
+			return errors.New("transient") // retried from memory
+		}
+		for _, m := range b {
+			if m.Envelope.Type == "Never" {
+				return errors.New("never works")
+			}
+		}
+		c.add(b)
+		return nil
+	}, testLogger(t))
+	require.NoError(t, err)
+	running(t, r)
+
+	// One read returns every entry: the malformed one is poison at once;
+	// 1-3, 4 ("Never") and 5-6 are one batch that keeps failing, so after
+	// MaxAttempts the whole batch is poison; later entries are handled.
+	require.Eventually(t, func() bool { return r.Stats().Poison == 7 }, 10*time.Second, 10*time.Millisecond)
+	t.Logf("stats %+v", r.Stats())
+	appendN(t, ctx, e, stream, 7, 2, "T")
+	require.Eventually(t, func() bool { return c.len() == 2 }, 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, []uint64{7, 8}, c.seqs())
+	st := r.Stats()
+	require.Equal(t, consumer.Stats{Read: 9, Poison: 7, Errors: 3}, st)
+
+	_, pending, found, err := consumer.Lag(ctx, e.client, stream, "n1")
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Zero(t, pending)
+	n, err := e.client.Do(ctx, e.client.B().Xlen().Key(e.keys.DeadLetter(stream)).Build()).AsInt64()
+	require.NoError(t, err)
+	require.Equal(t, int64(7), n)
+}
