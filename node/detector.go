@@ -99,3 +99,24 @@ func (d *Detector) Suspects(now time.Time) []Suspect {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
+
+// NextCheck returns when the next peer becomes a suspect if nothing is
+// heard from it, so the driver can check exactly then; ok is false when
+// there is no peer or this node is not healthy.
+func (d *Detector) NextCheck() (at time.Time, ok bool) {
+	if d.healthySince.IsZero() || d.lastAck.IsZero() {
+		return time.Time{}, false
+	}
+	for _, p := range d.peers {
+		from := p.lastSeen
+		if d.healthySince.After(from) {
+			from = d.healthySince
+		}
+		// Suspects uses a strict comparison: one millisecond past the timeout.
+		t := from.Add(d.timeout + time.Millisecond)
+		if !ok || t.Before(at) {
+			at, ok = t, true
+		}
+	}
+	return at, ok
+}

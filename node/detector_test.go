@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDetectorSuspects(t *testing.T) {
@@ -130,6 +131,36 @@ func TestDetectorSuspects(t *testing.T) {
 			assert.Equal(t, tt.healthy, d.Healthy(at(tt.now)))
 		})
 	}
+}
+
+func TestDetectorNextCheck(t *testing.T) {
+	const timeout = 3 * time.Second
+	t0 := time.Unix(1000, 0)
+	d := NewDetector(timeout)
+	_, ok := d.NextCheck()
+	assert.False(t, ok, "never acknowledged")
+
+	d.Acked(t0)
+	_, ok = d.NextCheck()
+	assert.False(t, ok, "no peer")
+
+	d.Seen("b", 1, t0.Add(500*time.Millisecond))
+	d.Seen("c", 1, t0.Add(200*time.Millisecond))
+	at, ok := d.NextCheck()
+	require.True(t, ok)
+	assert.Equal(t, t0.Add(3201*time.Millisecond), at, "earliest peer, just past the timeout")
+	assert.Empty(t, d.Suspects(at.Add(-time.Millisecond)))
+	d.Acked(at)
+	assert.Equal(t, []Suspect{{ID: "c", Incarnation: 1, Silence: 3001 * time.Millisecond}}, d.Suspects(at))
+
+	// After an outage, counted from the recovery.
+	d.Failed(t0.Add(time.Second))
+	_, ok = d.NextCheck()
+	assert.False(t, ok, "not healthy")
+	d.Acked(t0.Add(5 * time.Second))
+	at, ok = d.NextCheck()
+	require.True(t, ok)
+	assert.Equal(t, t0.Add(8001*time.Millisecond), at)
 }
 
 func TestConfigValidate(t *testing.T) {

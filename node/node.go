@@ -271,7 +271,13 @@ func (n *Node) step(ctx context.Context, nextHB time.Time) time.Time {
 		return time.Now().Add(hb)
 	}
 
-	block := min(max(time.Until(nextHB), time.Millisecond), hb, maxBlock)
+	until := time.Until(nextHB)
+	if at, ok := n.det.NextCheck(); ok {
+		// Floor: a suspect that cannot be evicted yet (not caught up)
+		// must not turn this loop into a busy one.
+		until = min(until, max(time.Until(at), 10*time.Millisecond))
+	}
+	block := min(max(until, time.Millisecond), hb, maxBlock)
 	entries, err := n.read(ctx, block)
 	now := time.Now()
 	switch {
