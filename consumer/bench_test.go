@@ -33,6 +33,7 @@ type benchRig struct {
 	app                *streams.Appender
 	codec              *streams.Codec
 	raw, rawAck, trans string // stream keys, same hash tag so same shard
+	transNoAck         string
 	base               time.Time
 }
 
@@ -56,11 +57,12 @@ func newBenchRig(b *testing.B) *benchRig {
 	tag := "bench-" + strconv.Itoa(int(time.Now().UnixNano()%1e6))
 	return &benchRig{
 		pub: pub, sub: sub, codec: codec,
-		app:   streams.NewAppender(pub, codec, cfg),
-		trans: keys.Inbox(tag),
-		raw:    cfg.Prefix + ":raw:{node-" + tag + "}",
-		rawAck: cfg.Prefix + ":rawack:{node-" + tag + "}",
-		base:  time.Now(),
+		app:        streams.NewAppender(pub, codec, cfg),
+		trans:      keys.Inbox(tag),
+		transNoAck: keys.NodeKey(tag, "noack"),
+		raw:        cfg.Prefix + ":raw:{node-" + tag + "}",
+		rawAck:     cfg.Prefix + ":rawack:{node-" + tag + "}",
+		base:       time.Now(),
 	}
 }
 
@@ -128,9 +130,9 @@ func (r *benchRig) runRaw(ctx context.Context, wg *sync.WaitGroup, stream string
 	}()
 }
 
-// runTransport runs a consumer.Reader until ctx ends.
-func (r *benchRig) runTransport(ctx context.Context, b *testing.B, wg *sync.WaitGroup, got func(m consumer.Message)) {
-	cfg := consumer.Config{Stream: r.trans, Group: "g", Consumer: "c"}
+// runTransport runs a consumer.Reader of stream until ctx ends.
+func (r *benchRig) runTransport(ctx context.Context, b *testing.B, wg *sync.WaitGroup, stream string, noAck bool, got func(m consumer.Message)) {
+	cfg := consumer.Config{Stream: stream, Group: "g", Consumer: "c", NoAck: noAck}
 	rd, err := consumer.New(r.sub, r.codec, cfg, func(_ context.Context, batch []consumer.Message) error {
 		for _, m := range batch {
 			got(m)
@@ -141,7 +143,7 @@ func (r *benchRig) runTransport(ctx context.Context, b *testing.B, wg *sync.Wait
 		b.Fatal(err)
 	}
 	// Create the group before the first publish, as the reader would.
-	if err := r.sub.Do(ctx, r.sub.B().XgroupCreate().Key(r.trans).Group("g").Id("$").Mkstream().Build()).Error(); err != nil && !rueidis.IsRedisBusyGroup(err) {
+	if err := r.sub.Do(ctx, r.sub.B().XgroupCreate().Key(stream).Group("g").Id("$").Mkstream().Build()).Error(); err != nil && !rueidis.IsRedisBusyGroup(err) {
 		b.Fatal(err)
 	}
 	wg.Add(1)
@@ -160,21 +162,24 @@ func percentile(d []time.Duration, p float64) time.Duration {
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 // BenchmarkLatency measures publish→handler latency at 1k msg/s in total,
-// alternating a raw message and a transport message, so both see the same
-// machine noise. One op is one message of each.
+// rotating a raw message, a transport message (acknowledged reader) and a
+// transport message to a NoAck reader, so all see the same machine noise.
+// One op is one message of each.
 func BenchmarkLatency(b *testing.B) {
 	r := newBenchRig(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	rawLat := make(chan time.Duration, 1)
 	transLat := make(chan time.Duration, 1)
+	noAckLat := make(chan time.Duration, 1)
 	r.runRaw(ctx, &wg, r.raw, false, func(d string) { rawLat <- r.since([]byte(d)) })
-	r.runTransport(ctx, b, &wg, func(m consumer.Message) { transLat <- r.since(m.Envelope.Payload) })
+	r.runTransport(ctx, b, &wg, r.trans, false, func(m consumer.Message) { transLat <- r.since(m.Envelope.Payload) })
+	r.runTransport(ctx, b, &wg, r.transNoAck, true, func(m consumer.Message) { noAckLat <- r.since(m.Envelope.Payload) })
 	defer func() { cancel(); wg.Wait() }()
 
 	// Let both readers block first.
 	time.Sleep(100 * time.Millisecond)
-	var raw, trans []time.Duration
+	var raw, trans, noAck []time.Duration
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	b.ResetTimer()
@@ -189,6 +194,11 @@ func BenchmarkLatency(b *testing.B) {
 			b.Fatal(err)
 		}
 		trans = append(trans, <-transLat)
+		<-tick.C
+		if _, err := r.app.Append(ctx, r.transNoAck, r.envelope()); err != nil {
+			b.Fatal(err)
+		}
+		noAck = append(noAck, <-noAckLat)
 	}
 	b.StopTimer()
 	rp50, rp99 := percentile(raw, 0.50), percentile(raw, 0.99)
@@ -199,24 +209,30 @@ func BenchmarkLatency(b *testing.B) {
 	b.ReportMetric(us(tp99), "p99-us")
 	b.ReportMetric(float64(tp50)/float64(rp50), "p50-ratio")
 	b.ReportMetric(float64(tp99)/float64(rp99), "p99-ratio")
+	np50, np99 := percentile(noAck, 0.50), percentile(noAck, 0.99)
+	b.ReportMetric(us(np50), "noack-p50-us")
+	b.ReportMetric(us(np99), "noack-p99-us")
+	b.ReportMetric(float64(np50)/float64(rp50), "noack-p50-ratio")
+	b.ReportMetric(float64(np99)/float64(rp99), "noack-p99-ratio")
 }
 
-// BenchmarkThroughput pushes messages through three pipelines as fast as
+// BenchmarkThroughput pushes messages through four pipelines as fast as
 // 4 publishers can (pipelined batches of 100: DoMulti of XADDs for raw,
 // AppendBatch for the transport) and measures each round from the first
-// publish to the last message handled. Rounds of 10k messages alternate
-// raw (NOACK), raw with pipelined XACK, and the transport; b.N messages go
-// through each. Rates are the medians over rounds, ratios the medians of
+// publish to the last message handled. Rounds of 10k messages rotate raw
+// (NOACK), raw with pipelined XACK, the transport and the transport with a
+// NoAck reader; b.N messages go through each. Rates are the medians over rounds, ratios the medians of
 // the per-round ratios, which cancels most of the machine noise.
 func BenchmarkThroughput(b *testing.B) {
 	const publishers, batch, round = 4, 100, 10000
 	r := newBenchRig(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	var rawN, rawAckN, transN atomic.Int64
+	var rawN, rawAckN, transN, noAckN atomic.Int64
 	r.runRaw(ctx, &wg, r.raw, false, func(string) { rawN.Add(1) })
 	r.runRaw(ctx, &wg, r.rawAck, true, func(string) { rawAckN.Add(1) })
-	r.runTransport(ctx, b, &wg, func(consumer.Message) { transN.Add(1) })
+	r.runTransport(ctx, b, &wg, r.trans, false, func(consumer.Message) { transN.Add(1) })
+	r.runTransport(ctx, b, &wg, r.transNoAck, true, func(consumer.Message) { noAckN.Add(1) })
 	defer func() { cancel(); wg.Wait() }()
 	time.Sleep(100 * time.Millisecond)
 
@@ -257,34 +273,39 @@ func BenchmarkThroughput(b *testing.B) {
 			return nil
 		}
 	}
-	sendTrans := func() error {
-		entries := make([]streams.Entry, batch)
-		for i := range entries {
-			entries[i] = streams.Entry{Stream: r.trans, Envelope: r.envelope()}
-		}
-		for _, res := range r.app.AppendBatch(ctx, entries) {
-			if res.Err != nil {
-				return res.Err
+	sendTrans := func(stream string) func() error {
+		return func() error {
+			entries := make([]streams.Entry, batch)
+			for i := range entries {
+				entries[i] = streams.Entry{Stream: stream, Envelope: r.envelope()}
 			}
+			for _, res := range r.app.AppendBatch(ctx, entries) {
+				if res.Err != nil {
+					return res.Err
+				}
+			}
+			return nil
 		}
-		return nil
 	}
 
-	var raws, rawAcks, transs, ratios, ratiosAck []float64
+	var raws, rawAcks, transs, noAcks, ratios, ratiosAck, ratiosNoAck []float64
 	b.ResetTimer()
 	for total := 0; total < b.N; total += round {
 		raw := rate(round, sendRaw(r.raw), &rawN)
 		rawAck := rate(round, sendRaw(r.rawAck), &rawAckN)
-		trans := rate(round, sendTrans, &transN)
-		raws, rawAcks, transs = append(raws, raw), append(rawAcks, rawAck), append(transs, trans)
-		ratios, ratiosAck = append(ratios, trans/raw), append(ratiosAck, trans/rawAck)
+		trans := rate(round, sendTrans(r.trans), &transN)
+		noAck := rate(round, sendTrans(r.transNoAck), &noAckN)
+		raws, rawAcks, transs, noAcks = append(raws, raw), append(rawAcks, rawAck), append(transs, trans), append(noAcks, noAck)
+		ratios, ratiosAck, ratiosNoAck = append(ratios, trans/raw), append(ratiosAck, trans/rawAck), append(ratiosNoAck, noAck/raw)
 	}
 	b.StopTimer()
 	b.ReportMetric(median(raws), "raw-msg/s")
 	b.ReportMetric(median(rawAcks), "raw-ack-msg/s")
 	b.ReportMetric(median(transs), "msg/s")
+	b.ReportMetric(median(noAcks), "noack-msg/s")
 	b.ReportMetric(median(ratios), "tput-ratio")
-	b.ReportMetric(median(ratiosAck), "tput-ratio-vs-ack")
+	b.ReportMetric(median(ratiosAck), "tput-ratio-vs-raw-ack")
+	b.ReportMetric(median(ratiosNoAck), "noack-tput-ratio")
 }
 
 func median(v []float64) float64 {
