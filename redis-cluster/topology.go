@@ -30,7 +30,9 @@ func (n clusterNode) has(flag string) bool {
 
 func parseClusterNodes(text string) []clusterNode {
 	var nodes []clusterNode
-	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+	// Over RESP3 the reply is a verbatim string: "txt:" precedes the first id.
+	text = strings.TrimPrefix(strings.TrimSpace(text), "txt:")
+	for _, line := range strings.Split(text, "\n") {
 		fields := strings.Fields(line)
 		if len(fields) < 8 {
 			continue
