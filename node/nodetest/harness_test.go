@@ -115,7 +115,7 @@ func (c *cluster) start(id string, extra ...string) *proc {
 	p.launch()
 	t.Cleanup(func() {
 		p.kill()
-		if t.Failed() {
+		if t.Failed() || os.Getenv("SC_TEST_LOGS") != "" {
 			t.Logf("log of %s:\n%s", p.id, p.log.String())
 		}
 	})
