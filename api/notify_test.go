@@ -187,3 +187,23 @@ func TestOutStateIsShared(t *testing.T) {
 	require.Equal(t, "out", m["scope"])
 	require.Equal(t, "x", m["result"].(map[string]any)["_id"])
 }
+
+// TestBurstOfNotificationsIsNotSlowConsumer: an m* write notifying its own
+// author produces a burst far faster than a socket drains; a client that
+// reads is not taken for a slow consumer.
+func TestBurstOfNotificationsIsNotSlowConsumer(t *testing.T) {
+	n := newTestNode(t, rediscluster.UniquePrefix(t), nil)
+	ws := dialWS(t, n, "/")
+	setupCollection(t, ws, "i", "c")
+	ws.ok(map[string]any{"controller": "realtime", "action": "subscribe", "index": "i", "collection": "c", "body": map[string]any{}})
+	const count = 2000
+	docs := make([]any, count)
+	for i := range docs {
+		docs[i] = map[string]any{"body": map[string]any{"i": i}}
+	}
+	resp, before := ws.query(map[string]any{"controller": "document", "action": "mCreate", "index": "i", "collection": "c", "body": map[string]any{"documents": docs}})
+	require.Nil(t, resp["error"])
+	require.Len(t, resp["result"].(map[string]any)["successes"], count)
+	require.Len(t, before, count)
+	require.Zero(t, n.srv.SlowConsumersClosed())
+}

@@ -195,7 +195,7 @@ func TestManyConnections(t *testing.T) {
 }
 
 func TestWebSocketIdleTimeout(t *testing.T) {
-	n := newTestNode(t, rediscluster.UniquePrefix(t), func(c *Config) { c.IdleTimeout = 400 * time.Millisecond })
+	n := newTestNode(t, rediscluster.UniquePrefix(t), func(c *Config) { c.IdleTimeout = time.Second })
 	// A live client (its read loop answers the server's pings) stays.
 	live := dialWS(t, n, "/")
 	live.ok(map[string]any{"controller": "realtime", "action": "subscribe", "index": "i", "collection": "c", "body": map[string]any{}})
@@ -207,13 +207,14 @@ func TestWebSocketIdleTimeout(t *testing.T) {
 	require.NoError(t, err)
 	defer dead.CloseNow()
 	require.NoError(t, dead.Write(ctx, websocket.MessageText, []byte(`{"controller":"realtime","action":"subscribe","index":"i","collection":"c","body":{},"requestId":"d"}`)))
-	require.Eventually(t, func() bool { return n.srv.ConnCount() == 1 }, 10*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return n.srv.ConnCount() == 2 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return n.srv.ConnCount() == 1 }, 15*time.Second, 50*time.Millisecond)
 	res := live.ok(map[string]any{"controller": "realtime", "action": "list"}).(map[string]any)
 	rooms := res["i"].(map[string]any)["c"].(map[string]any)
 	for _, count := range rooms {
 		require.EqualValues(t, 1, count)
 	}
-	time.Sleep(time.Second) // several idle periods: the live client is still there
+	time.Sleep(2500 * time.Millisecond) // several idle periods: the live client is still there
 	live.noMessage()
 	require.Equal(t, 1, n.srv.ConnCount())
 }

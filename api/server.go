@@ -22,7 +22,9 @@ const (
 	// server.maxRequestSize, "1mb").
 	DefaultMaxRequestSize = 1 << 20
 	// DefaultSendQueue is the default Config.SendQueue.
-	DefaultSendQueue = 256
+	DefaultSendQueue = 10_000
+	// DefaultSendQueueBytes is the default Config.SendQueueBytes.
+	DefaultSendQueueBytes = 16 << 20
 	// DefaultMaxInFlight is the default Config.MaxInFlight.
 	DefaultMaxInFlight = 32
 	// DefaultWriteTimeout is the default Config.WriteTimeout.
@@ -51,12 +53,15 @@ type Config struct {
 	// larger frames up to 4× the limit are read, dropped and answered with
 	// that error; beyond that the socket is closed with 1009.
 	MaxRequestSize int64
-	// SendQueue is the number of messages (responses and notifications)
-	// queued for a WebSocket client that does not read fast enough; one
-	// more closes the socket with 1011 "too much backpressure: client is too
-	// slow", as Kuzzle does. Default 256 (Kuzzle: 50 beyond its socket
-	// buffer).
-	SendQueue int
+	// SendQueue and SendQueueBytes bound what waits to be written to one
+	// WebSocket client (responses and notifications), in messages and in
+	// bytes: a client that lets more pile up is closed with 1011 "too much
+	// backpressure: client is too slow", as Kuzzle does. Defaults 10,000
+	// messages (Kuzzle's limits.documentsWriteCount, so that a full m*
+	// write notifying its own author fits) and 16 MiB. The queue grows on
+	// demand: an idle connection holds no buffer.
+	SendQueue      int
+	SendQueueBytes int
 	// MaxInFlight caps the requests of one WebSocket connection processed
 	// at once (default 32); the connection's reads wait beyond it.
 	MaxInFlight int
@@ -78,6 +83,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendQueue == 0 {
 		c.SendQueue = DefaultSendQueue
+	}
+	if c.SendQueueBytes == 0 {
+		c.SendQueueBytes = DefaultSendQueueBytes
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = DefaultMaxInFlight
@@ -111,8 +119,8 @@ func (c Config) Validate() error {
 		return errors.New("api: Realtime is required")
 	case c.MaxRequestSize < 0:
 		return errors.New("api: MaxRequestSize must not be negative")
-	case c.SendQueue < 0, c.MaxInFlight < 0, c.WriteTimeout < 0:
-		return errors.New("api: SendQueue, MaxInFlight and WriteTimeout must not be negative")
+	case c.SendQueue < 0, c.SendQueueBytes < 0, c.MaxInFlight < 0, c.WriteTimeout < 0:
+		return errors.New("api: SendQueue, SendQueueBytes, MaxInFlight and WriteTimeout must not be negative")
 	}
 	return nil
 }

@@ -46,7 +46,11 @@ type wsConn struct {
 	s   *Server
 	ws  *websocket.Conn
 	id  string
-	out chan []byte
+	// Outgoing queue, bounded by Config.SendQueue and SendQueueBytes.
+	qmu    sync.Mutex
+	queue  [][]byte
+	qbytes int
+	wake   chan struct{} // capacity 1: the writer has something to do
 
 	ctx    context.Context // canceled when the connection closes
 	cancel context.CancelFunc
@@ -72,13 +76,23 @@ func (c *wsConn) Send(payload []byte) {
 	if c.ctx.Err() != nil {
 		return
 	}
-	select {
-	case c.out <- payload:
-	default:
+	c.qmu.Lock()
+	full := len(c.queue) >= c.s.cfg.SendQueue || c.qbytes+len(payload) > c.s.cfg.SendQueueBytes
+	if !full {
+		c.queue = append(c.queue, payload)
+		c.qbytes += len(payload)
+	}
+	c.qmu.Unlock()
+	if full {
 		if c.ctx.Err() == nil {
 			c.s.slowClosed.Add(1)
 		}
 		c.closeWith(websocket.StatusInternalError, backpressureReason)
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -115,7 +129,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c = &wsConn{
 		s: s, ws: ws, id: newRequestID(),
-		out:      make(chan []byte, s.cfg.SendQueue),
+		wake:     make(chan struct{}, 1),
 		ctx:      ctx,
 		cancel:   cancel,
 		inflight: make(chan struct{}, s.cfg.MaxInFlight),
@@ -194,17 +208,43 @@ func (c *wsConn) writeLoop() {
 					pingDone <- struct{}{}
 				}()
 			}
-		case p := <-c.out:
-			ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.WriteTimeout)
-			err := c.ws.Write(ctx, websocket.MessageText, p)
-			cancel()
-			if err != nil {
-				c.closeWith(websocket.StatusInternalError, "write failed")
-				_ = c.ws.CloseNow()
+		case <-c.wake:
+			if !c.flush() {
 				return
 			}
 		}
 	}
+}
+
+// flush writes everything queued; it returns false when the socket failed.
+// Each message stays counted in the queue until it is written, so that a
+// client that stops reading is detected while a write is blocked.
+func (c *wsConn) flush() bool {
+	for c.ctx.Err() == nil {
+		c.qmu.Lock()
+		if len(c.queue) == 0 {
+			c.queue = nil // release the backing array of a burst
+			c.qmu.Unlock()
+			return true
+		}
+		p := c.queue[0]
+		c.qmu.Unlock()
+
+		ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.WriteTimeout)
+		err := c.ws.Write(ctx, websocket.MessageText, p)
+		cancel()
+		if err != nil {
+			c.closeWith(websocket.StatusInternalError, "write failed")
+			_ = c.ws.CloseNow()
+			return false
+		}
+		c.qmu.Lock()
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.qbytes -= len(p)
+		c.qmu.Unlock()
+	}
+	return true
 }
 
 func (c *wsConn) readLoop() {
