@@ -43,9 +43,9 @@ func headerHasToken(h http.Header, key, token string) bool {
 // goroutine; its writer goroutine owns the socket's writes and drains out,
 // a bounded queue: a client that lets it fill up is disconnected with 1011.
 type wsConn struct {
-	s   *Server
-	ws  *websocket.Conn
-	id  string
+	s  *Server
+	ws *websocket.Conn
+	id string
 	// Outgoing queue, bounded by Config.SendQueue and SendQueueBytes.
 	qmu    sync.Mutex
 	queue  [][]byte
