@@ -20,7 +20,12 @@
 //     never spins;
 //   - when ctx ends it flushes the acknowledgements it owes and returns.
 //
-// Delivery is at least once: after a crash, a failover or a handler error
+// With Config.NoAck the reader reads with NOACK instead: no pending list,
+// no acknowledgement, no reclaim, retries from memory; an entry is lost if
+// the process dies while handling it, in exchange for the throughput of a
+// bare XREADGROUP.
+//
+// Otherwise delivery is at least once: after a crash, a failover or a handler error
 // an entry may be handed to a handler again. Handlers must be idempotent
 // (the membership layer uses the envelopes' sequence numbers for that).
 //

@@ -95,3 +95,41 @@ func DestroyGroup(ctx context.Context, client rueidis.Client, stream, group stri
 	}
 	return nil
 }
+
+// AckedBefore returns an id below which group has received and
+// acknowledged every entry of stream: its oldest pending entry when it has
+// any, otherwise its last delivered entry. Trimming the stream below it
+// (streams.Appender.TrimBefore) loses nothing this group still needs; with
+// several groups, trim below the smallest of their ids. found is false when
+// the stream or the group does not exist.
+func AckedBefore(ctx context.Context, client rueidis.Client, stream, group string) (id string, found bool, err error) {
+	groups, err := Groups(ctx, client, stream)
+	if err != nil {
+		return "", false, err
+	}
+	for _, g := range groups {
+		if g.Name != group {
+			continue
+		}
+		if g.Pending == 0 {
+			return g.LastDeliveredID, true, nil
+		}
+		// XPENDING summary: count, smallest id, greatest id, consumers.
+		arr, err := client.Do(ctx, client.B().Xpending().Key(stream).Group(group).Build()).ToArray()
+		if err != nil {
+			return "", false, fmt.Errorf("consumer: XPENDING %s %s: %w", stream, group, err)
+		}
+		if len(arr) < 2 {
+			return "", false, fmt.Errorf("consumer: XPENDING %s %s: %d elements", stream, group, len(arr))
+		}
+		if arr[1].IsNil() { // acknowledged in between
+			return g.LastDeliveredID, true, nil
+		}
+		smallest, err := arr[1].ToString()
+		if err != nil {
+			return "", false, fmt.Errorf("consumer: XPENDING %s %s: %w", stream, group, err)
+		}
+		return smallest, true, nil
+	}
+	return "", false, nil
+}

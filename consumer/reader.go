@@ -142,6 +142,7 @@ func (r *Reader) Run(ctx context.Context) error {
 				continue
 			}
 			needGroup, history, cursor = false, !r.cfg.NoAck, "0-0"
+			clear(r.attempts) // a recreated group has no pending entries
 		}
 
 		var (

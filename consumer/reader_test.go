@@ -349,3 +349,46 @@ func TestNoAckMode(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(7), n)
 }
+
+func TestAckedBeforeAndTrim(t *testing.T) {
+	ctx := testCtx(t)
+	e := newEnv(t, nil)
+	stream := e.keys.Inbox("n1")
+	_, found, err := consumer.AckedBefore(ctx, e.client, stream, "n1")
+	require.NoError(t, err)
+	require.False(t, found)
+
+	// Consumer "a" receives 300 entries and never acknowledges them.
+	require.NoError(t, e.client.Do(ctx, e.client.B().XgroupCreate().Key(stream).Group("n1").Id("0").Mkstream().Build()).Error())
+	appendN(t, ctx, e, stream, 1, 300, "T")
+	first, err := e.client.Do(ctx, e.client.B().Xreadgroup().Group("n1", "a").Count(300).Streams().Key(stream).Id(">").Build()).AsXRead()
+	require.NoError(t, err)
+	require.Len(t, first[stream], 300)
+
+	id, found, err := consumer.AckedBefore(ctx, e.client, stream, "n1")
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, first[stream][0].ID, id, "the oldest pending entry bounds the trim")
+	n, err := e.app.TrimBefore(ctx, stream, id)
+	require.NoError(t, err)
+	require.Zero(t, n)
+
+	// Once everything is acknowledged, the trim point is the last delivered
+	// entry and trimming keeps it and everything after it.
+	var ids []string
+	for _, en := range first[stream] {
+		ids = append(ids, en.ID)
+	}
+	require.NoError(t, e.client.Do(ctx, e.client.B().Xack().Key(stream).Group("n1").Id(ids...).Build()).Error())
+	appendN(t, ctx, e, stream, 301, 10, "T")
+	id, found, err = consumer.AckedBefore(ctx, e.client, stream, "n1")
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, ids[len(ids)-1], id)
+	n, err = e.app.TrimBefore(ctx, stream, id)
+	require.NoError(t, err)
+	require.Greater(t, n, int64(0))
+	left, err := e.client.Do(ctx, e.client.B().Xrange().Key(stream).Start(id).End("+").Build()).AsXRange()
+	require.NoError(t, err)
+	require.Len(t, left, 11, "the last delivered entry and the 10 undelivered ones stay")
+}

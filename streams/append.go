@@ -134,3 +134,16 @@ func (a *Appender) AppendControl(ctx context.Context, e Envelope) (seq uint64, i
 	}
 	return uint64(n), id, nil
 }
+
+// TrimBefore removes the entries of stream whose id is below minID (XTRIM
+// MINID ~). Redis trims whole macro nodes only, so some older entries may
+// stay. It returns the number of entries removed. Use it with a position
+// every reader has acknowledged (consumer.AckedBefore), never with a guess:
+// entries a reader has not handled are gone for good.
+func (a *Appender) TrimBefore(ctx context.Context, stream, minID string) (int64, error) {
+	n, err := a.client.Do(ctx, a.client.B().Xtrim().Key(stream).Minid().Almost().Threshold(minID).Build()).AsInt64()
+	if err != nil {
+		return 0, fmt.Errorf("streams: trim %s before %s: %w", stream, minID, err)
+	}
+	return n, nil
+}

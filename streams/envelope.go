@@ -6,6 +6,7 @@ import (
 	"hash"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -136,19 +137,23 @@ func (c *Codec) encode(e Envelope, flags byte) (Fields, error) {
 	if err := validate(e); err != nil {
 		return Fields{}, err
 	}
-	n := 2 + 3*binaryMaxVarint + len(e.Type) + len(e.Sender) + len(e.Payload) + 3*binaryMaxVarint
-	b := make([]byte, 0, n)
-	b = append(b, CurrentVersion, flags)
+	// The header goes through a stack buffer, then header and payload are
+	// copied once into the string.
+	var hdr [2 + 2 + MaxTypeLen + 2 + MaxSenderLen + 4*binaryMaxVarint]byte
+	b := append(hdr[:0], CurrentVersion, flags)
 	b = appendString(b, e.Type)
 	b = appendString(b, e.Sender)
 	b = appendUvarint(b, e.Incarnation)
 	b = appendUvarint(b, e.Seq)
 	b = appendUvarint(b, uint64(e.Time))
 	b = appendUvarint(b, uint64(len(e.Payload)))
-	b = append(b, e.Payload...)
-	f := Fields{Blob: string(b)}
+	var sb strings.Builder
+	sb.Grow(len(b) + len(e.Payload))
+	sb.Write(b)
+	sb.Write(e.Payload)
+	f := Fields{Blob: sb.String()}
 	if c.Signed() {
-		f.Sig = string(c.sign(b))
+		f.Sig = string(c.sign(b, e.Payload))
 	}
 	return f, nil
 }
@@ -173,10 +178,13 @@ func errInvalid(field, reason string) error {
 	return &DecodeError{Field: field, Reason: reason, Err: ErrInvalidEnvelope}
 }
 
-func (c *Codec) sign(blob []byte) []byte {
+// sign returns the HMAC of the concatenation of parts.
+func (c *Codec) sign(parts ...[]byte) []byte {
 	m := c.macs.Get().(hash.Hash)
 	m.Reset()
-	m.Write(blob)
+	for _, p := range parts {
+		m.Write(p)
+	}
 	sum := m.Sum(make([]byte, 0, sha256.Size))
 	c.macs.Put(m)
 	return sum
