@@ -40,8 +40,8 @@ func headerHasToken(h http.Header, key, token string) bool {
 }
 
 // wsConn is one WebSocket client. Its reader runs in the HTTP handler's
-// goroutine; its writer goroutine owns the socket's writes and drains out,
-// a bounded queue: a client that lets it fill up is disconnected with 1011.
+// goroutine; its writer goroutine owns the socket's writes and drains the
+// bounded send queue: a client that lets it fill up is disconnected with 1011.
 type wsConn struct {
 	s  *Server
 	ws *websocket.Conn
