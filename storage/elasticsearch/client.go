@@ -89,7 +89,7 @@ type request struct {
 	method string
 	path   string // escaped
 	query  url.Values
-	body   any    // encoded as JSON unless []byte (sent as is, NDJSON)
+	body   any // encoded as JSON unless []byte (sent as is, NDJSON)
 	ndjson bool
 }
 

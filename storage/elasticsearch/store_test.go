@@ -11,11 +11,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/streamcluster/streamcluster/storage"
 	"github.com/streamcluster/streamcluster/storage/elasticsearch"
 	"github.com/streamcluster/streamcluster/storage/storagetest"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // recorded lists, per Elasticsearch major version, the conformance tests
 // that have a transcript in testdata/<version>/<Test>.http. The suite's

@@ -1,11 +1,13 @@
 package redisstore_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
 	"github.com/streamcluster/streamcluster/storage"
@@ -15,7 +17,21 @@ import (
 
 var testCluster *rediscluster.Cluster
 
-func TestMain(m *testing.M) { os.Exit(rediscluster.RunTests(m, &testCluster)) }
+func TestMain(m *testing.M) {
+	code := rediscluster.RunTests(m, &testCluster)
+	if code == 0 {
+		// rueidis sleeps in goroutines of its own after a cluster topology
+		// refresh (a failover); they end by themselves and are not ours.
+		if err := goleak.Find(
+			goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*clusterClient)._refresh.func2"),
+			goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*call).DelayDo.func1"),
+		); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 func newClient(t testing.TB) rueidis.Client {
 	t.Helper()
