@@ -177,3 +177,42 @@ func TestSurvivesRestartOfARedisProcess(t *testing.T) {
 	}, 20*time.Second, 10*time.Millisecond)
 	t.Logf("delivered %d, reader stats %+v", c.len(), r.Stats())
 }
+
+func TestSurvivesKillOfTheStreamsMaster(t *testing.T) {
+	ctx := testCtx(t)
+	e := newEnv(t, nil)
+	stream := e.keys.Inbox("kill")
+	c, r := startCollecting(t, e, stream)
+
+	p := startPublisher(ctx, e, stream, 1)
+	require.Eventually(t, func() bool { return c.len() >= 100 }, 10*time.Second, 5*time.Millisecond)
+
+	old, err := testCluster.MasterFor(ctx, stream)
+	require.NoError(t, err)
+	require.NoError(t, testCluster.Kill(old))
+	t.Cleanup(func() {
+		// Give the next tests a full cluster again.
+		require.NoError(t, testCluster.Restart(context.Background(), old))
+		require.NoError(t, testCluster.WaitHealthy(context.Background()))
+	})
+	newMaster, err := testCluster.WaitMasterChange(ctx, stream, old)
+	require.NoError(t, err)
+	require.NotEqual(t, old, newMaster)
+
+	// Replication is asynchronous, so the last entries the dead master
+	// acknowledged may be lost; every entry acknowledged by the new master
+	// is delivered.
+	after := p.last() + 1
+	require.Eventually(t, func() bool { return c.has(after + 100) }, 30*time.Second, 5*time.Millisecond)
+	ok := p.halt()
+	require.Eventually(t, func() bool {
+		got := c.set()
+		for seq := range ok {
+			if seq >= after && !got[seq] {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 10*time.Millisecond)
+	t.Logf("published %d, delivered %d, reader stats %+v", len(ok), c.len(), r.Stats())
+}
