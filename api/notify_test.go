@@ -207,3 +207,23 @@ func TestBurstOfNotificationsIsNotSlowConsumer(t *testing.T) {
 	require.Len(t, before, count)
 	require.Zero(t, n.srv.SlowConsumersClosed())
 }
+
+// TestRoomIDsAreKuzzles checks the room ids of the reference's worked
+// examples: the same filter gets the same room as on Kuzzle.
+func TestRoomIDsAreKuzzles(t *testing.T) {
+	n := newTestNode(t, rediscluster.UniquePrefix(t), nil)
+	ws := dialWS(t, n, "/")
+	cases := []struct {
+		index, coll string
+		filter      map[string]any
+		room        string
+	}{
+		{"nyc-open-data", "yellow-taxi", map[string]any{}, "508a79aa1dd1118a980a3cbeb403662fd5c4cd9885c632ea19c03d236f3cd110"},
+		{"test-index", "test-collection", map[string]any{"equals": map[string]any{"foo": "barz"}}, "cf188c7c9e95269b65b8c93ec0ff40488f5d3a80e9792bb1132bca761b30055c"},
+	}
+	for _, tc := range cases {
+		res := ws.ok(map[string]any{"controller": "realtime", "action": "subscribe", "index": tc.index, "collection": tc.coll, "body": tc.filter, "users": "all"}).(map[string]any)
+		require.Equal(t, tc.room, res["roomId"])
+		require.Equal(t, tc.room+"-111", res["channel"])
+	}
+}
