@@ -14,10 +14,11 @@ import (
 //     call of this node failed (Redis unreachable, failover in progress);
 //   - Forget / Reset: a peer left, or the member list was reloaded.
 //
-// Suspects lists the peers silent for longer than the timeout. It is empty
-// unless this node has itself been in contact with Redis for a whole
-// timeout: a node that cannot reach Redis, or that just got it back, never
-// suspects anyone, because during an outage every peer looks silent.
+// Suspects lists the peers silent for longer than the timeout. A node that
+// cannot reach Redis never suspects anyone, because during an outage every
+// peer looks silent. After an outage, silences count from the recovery
+// plus the outage's length (at most MaxOutageGrace timeouts): after a
+// failover, peers' clients may find the new master later than ours.
 //
 // A Detector is not safe for concurrent use; the node's driver owns it.
 type Detector struct {
@@ -25,7 +26,13 @@ type Detector struct {
 	peers        map[string]peerClock
 	lastAck      time.Time // last acknowledged own heartbeat; zero: never
 	healthySince time.Time // start of the current run of successful calls; zero: failing
+	failingSince time.Time // first failure of the current outage; zero: none
+	graceFrom    time.Time // silences count from here at the earliest
 }
+
+// MaxOutageGrace caps the extra grace given to peers after an outage, in
+// eviction timeouts.
+const MaxOutageGrace = 2
 
 type peerClock struct {
 	incarnation uint64
@@ -61,13 +68,24 @@ func (d *Detector) Reset() { clear(d.peers) }
 // Acked records that this node's heartbeat was acknowledged by Redis at now.
 func (d *Detector) Acked(now time.Time) {
 	d.lastAck = now
-	if d.healthySince.IsZero() {
-		d.healthySince = now
+	if !d.healthySince.IsZero() {
+		return
+	}
+	d.healthySince = now
+	d.graceFrom = now
+	if !d.failingSince.IsZero() {
+		d.graceFrom = now.Add(min(now.Sub(d.failingSince), MaxOutageGrace*d.timeout))
+		d.failingSince = time.Time{}
 	}
 }
 
 // Failed records that a Redis call of this node failed at now.
-func (d *Detector) Failed(time.Time) { d.healthySince = time.Time{} }
+func (d *Detector) Failed(now time.Time) {
+	if d.failingSince.IsZero() {
+		d.failingSince = now
+	}
+	d.healthySince = time.Time{}
+}
 
 // Healthy reports whether this node's last heartbeat was acknowledged
 // within the timeout.
@@ -89,8 +107,8 @@ func (d *Detector) Suspects(now time.Time) []Suspect {
 	var out []Suspect
 	for id, p := range d.peers {
 		from := p.lastSeen
-		if d.healthySince.After(from) {
-			from = d.healthySince
+		if d.graceFrom.After(from) {
+			from = d.graceFrom
 		}
 		if silence := now.Sub(from); silence > d.timeout {
 			out = append(out, Suspect{ID: id, Incarnation: p.incarnation, Silence: silence})
@@ -109,8 +127,8 @@ func (d *Detector) NextCheck() (at time.Time, ok bool) {
 	}
 	for _, p := range d.peers {
 		from := p.lastSeen
-		if d.healthySince.After(from) {
-			from = d.healthySince
+		if d.graceFrom.After(from) {
+			from = d.graceFrom
 		}
 		// Suspects uses a strict comparison: one millisecond past the timeout.
 		t := from.Add(d.timeout + time.Millisecond)

@@ -52,21 +52,41 @@ func TestDetectorSuspects(t *testing.T) {
 			healthy: false,
 		},
 		{
-			desc: "after an outage, peers get a whole timeout from the recovery",
+			desc: "after an outage, peers get a timeout plus the outage's length from the recovery",
 			steps: []step{
 				{op: "ack", at: 0}, {op: "seen", id: "b", inc: 1, at: 0},
-				{op: "fail", at: 1000}, {op: "ack", at: 6000},
+				{op: "fail", at: 1000}, {op: "fail", at: 1500}, {op: "ack", at: 3000}, {op: "ack", at: 7000},
 			},
-			now:     8000,
+			now:     7000, // recovery 3000 + outage 2000 + timeout 3000 = 8000
 			healthy: true,
 		},
 		{
-			desc: "after an outage, a peer still silent a timeout after recovery is suspected",
+			desc: "after an outage, a peer still silent past the grace is suspected",
 			steps: []step{
 				{op: "ack", at: 0}, {op: "seen", id: "b", inc: 1, at: 0},
-				{op: "fail", at: 1000}, {op: "ack", at: 6000}, {op: "ack", at: 9000},
+				{op: "fail", at: 1000}, {op: "fail", at: 1500}, {op: "ack", at: 3000}, {op: "ack", at: 8000},
 			},
-			now:     9001,
+			now:     8001,
+			want:    []Suspect{{ID: "b", Incarnation: 1, Silence: 3001 * time.Millisecond}},
+			healthy: true,
+		},
+		{
+			desc: "the outage grace is capped at MaxOutageGrace timeouts",
+			steps: []step{
+				{op: "ack", at: 0}, {op: "seen", id: "b", inc: 1, at: 0},
+				{op: "fail", at: 1000}, {op: "ack", at: 61000}, {op: "ack", at: 70000},
+			},
+			now:     70001, // 61000 + 6000 + 3000
+			want:    []Suspect{{ID: "b", Incarnation: 1, Silence: 3001 * time.Millisecond}},
+			healthy: true,
+		},
+		{
+			desc: "a peer heard after the recovery counts from its entry",
+			steps: []step{
+				{op: "ack", at: 0}, {op: "fail", at: 1000}, {op: "ack", at: 2000},
+				{op: "seen", id: "b", inc: 1, at: 4000}, {op: "ack", at: 7000},
+			},
+			now:     7001,
 			want:    []Suspect{{ID: "b", Incarnation: 1, Silence: 3001 * time.Millisecond}},
 			healthy: true,
 		},
@@ -153,14 +173,14 @@ func TestDetectorNextCheck(t *testing.T) {
 	d.Acked(at)
 	assert.Equal(t, []Suspect{{ID: "c", Incarnation: 1, Silence: 3001 * time.Millisecond}}, d.Suspects(at))
 
-	// After an outage, counted from the recovery.
-	d.Failed(t0.Add(time.Second))
+	// After an outage of 1 s, counted from the recovery plus 1 s.
+	d.Failed(t0.Add(4 * time.Second))
 	_, ok = d.NextCheck()
 	assert.False(t, ok, "not healthy")
 	d.Acked(t0.Add(5 * time.Second))
 	at, ok = d.NextCheck()
 	require.True(t, ok)
-	assert.Equal(t, t0.Add(8001*time.Millisecond), at)
+	assert.Equal(t, t0.Add(9001*time.Millisecond), at)
 }
 
 func TestConfigValidate(t *testing.T) {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/redis/rueidis"
 )
@@ -21,14 +22,26 @@ var (
 	ErrRunning = errors.New("node: already running")
 )
 
-// isOutage reports whether err means Redis is unreachable or unable to
-// serve (network error, timeout, cluster down, failover in progress), as
-// opposed to a Redis reply about our keys (NOGROUP, UNBLOCKED after the
-// stream was deleted), which means the control plane changed under us.
-func isOutage(err error) bool {
+// replyKind classifies an error of a control-stream read.
+type replyKind int
+
+const (
+	outage    replyKind = iota // Redis unreachable or unable to serve: retry, evict nobody
+	unblocked                  // UNBLOCKED: a failover or a deleted stream interrupted the read: retry
+	groupLost                  // NOGROUP or another reply about our keys: resync
+)
+
+// classify tells an outage (network error, timeout, cluster down, failover
+// in progress) from a Redis reply about our keys. rueidis has no predicate
+// for NOGROUP and UNBLOCKED, so this is the one place that looks at a
+// RedisError's prefix.
+func classify(err error) replyKind {
 	rerr, ok := rueidis.IsRedisErr(err)
-	if !ok {
-		return true
+	switch {
+	case !ok, rerr.IsClusterDown(), rerr.IsTryAgain(), rerr.IsLoading():
+		return outage
+	case strings.HasPrefix(rerr.Error(), "UNBLOCKED"):
+		return unblocked
 	}
-	return rerr.IsClusterDown() || rerr.IsTryAgain() || rerr.IsLoading()
+	return groupLost
 }

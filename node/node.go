@@ -285,8 +285,11 @@ func (n *Node) step(ctx context.Context, nextHB time.Time) time.Time {
 		n.applyBatch(ctx, entries, now)
 	case ctx.Err() != nil:
 		return nextHB
-	case !isOutage(err):
-		// NOGROUP, or UNBLOCKED because the stream was deleted (reset).
+	case classify(err) == unblocked:
+		// A failover (the next read fails or finds the new master) or a
+		// deleted stream (the next read gets NOGROUP).
+		n.log.Debug("control read unblocked", slog.Any("err", err))
+	case classify(err) == groupLost:
 		n.log.Warn("control group lost; resyncing", slog.Any("err", err))
 		n.resync(ctx)
 	default:
