@@ -25,4 +25,16 @@
 // must_not), plus sort (field names, {field: order} and {field: {order}})
 // and from/size. Other keywords fail with
 // services.storage.unknown_query_keyword.
+//
+// # Koncorde searches
+//
+// A search with lang=koncorde is translated to the Elasticsearch DSL
+// (TranslateKoncorde) exactly as Kuzzle does for document:search, then run
+// like any other query: Elasticsearch receives the translation, the Redis
+// store evaluates it with the subset above. So both stores give Kuzzle's
+// results, including where Kuzzle's search differs from realtime
+// subscriptions (a Koncorde "exists" on an empty array matches a
+// subscription but not a search; the "bool" operator is refused with
+// api.assert.koncorde_restricted_keyword). Subscriptions use package
+// koncorde; searches never do.
 package storage

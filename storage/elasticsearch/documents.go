@@ -37,6 +37,13 @@ func (g getResponse) doc() storage.Document {
 	return storage.Document{ID: g.ID, Version: g.Version, Source: src}
 }
 
+func checkID(id string) error {
+	if id == "" {
+		return storage.InvalidArgument("_id", "a non-empty string")
+	}
+	return nil
+}
+
 func nonNil(src map[string]any) map[string]any {
 	if src == nil {
 		return map[string]any{}
@@ -76,8 +83,8 @@ func (s *Store) Create(ctx context.Context, index, coll, id string, src map[stri
 
 // CreateOrReplace implements storage.Store.
 func (s *Store) CreateOrReplace(ctx context.Context, index, coll, id string, src map[string]any, opts storage.WriteOptions) (storage.Document, bool, error) {
-	if id == "" {
-		return storage.Document{}, false, storage.InvalidArgument("_id", "a non-empty string")
+	if err := checkID(id); err != nil {
+		return storage.Document{}, false, err
 	}
 	res, err := s.index(ctx, index, coll, id, src, "", opts.Refresh)
 	if err != nil {
@@ -89,6 +96,9 @@ func (s *Store) CreateOrReplace(ctx context.Context, index, coll, id string, src
 // Replace implements storage.Store: an existence check, then the index
 // API, as Kuzzle does.
 func (s *Store) Replace(ctx context.Context, index, coll, id string, src map[string]any, opts storage.WriteOptions) (storage.Document, error) {
+	if err := checkID(id); err != nil {
+		return storage.Document{}, err
+	}
 	ok, err := s.Exists(ctx, index, coll, id)
 	if err != nil {
 		return storage.Document{}, err
@@ -105,8 +115,8 @@ func (s *Store) Replace(ctx context.Context, index, coll, id string, src map[str
 
 // update runs the update API with _source=true.
 func (s *Store) update(ctx context.Context, index, coll, id string, body map[string]any, opts storage.UpdateOptions) (storage.Document, bool, error) {
-	if id == "" {
-		return storage.Document{}, false, storage.InvalidArgument("_id", "a non-empty string")
+	if err := checkID(id); err != nil {
+		return storage.Document{}, false, err
 	}
 	q := refreshQuery(url.Values{"require_alias": {"true"}, "_source": {"true"}}, opts.Refresh)
 	if opts.RetryOnConflict > 0 {
@@ -156,8 +166,8 @@ func (s *Store) Get(ctx context.Context, index, coll, id string) (storage.Docume
 
 func (s *Store) get(ctx context.Context, index, coll, id string) (getResponse, error) {
 	var g getResponse
-	if id == "" {
-		return g, storage.InvalidArgument("_id", "a non-empty string")
+	if err := checkID(id); err != nil {
+		return g, err
 	}
 	if err := s.do(ctx, request{method: http.MethodGet, path: path(alias(index, coll), "_doc", id)}, &g); err != nil {
 		return g, s.collectionError(ctx, err, index, coll, id)
@@ -167,6 +177,9 @@ func (s *Store) get(ctx context.Context, index, coll, id string) (getResponse, e
 
 // Exists implements storage.Store.
 func (s *Store) Exists(ctx context.Context, index, coll, id string) (bool, error) {
+	if err := checkID(id); err != nil {
+		return false, err
+	}
 	ok, err := s.exists(ctx, path(alias(index, coll), "_doc", id))
 	if err != nil || ok {
 		return ok, err

@@ -111,6 +111,9 @@ func (s *Store) Replace(ctx context.Context, index, coll, id string, src map[str
 
 // Get implements storage.Store.
 func (s *Store) Get(ctx context.Context, index, coll, id string) (storage.Document, error) {
+	if err := checkID(id); err != nil {
+		return storage.Document{}, err
+	}
 	docs, err := s.load(ctx, index, coll, []string{id})
 	if err != nil {
 		return storage.Document{}, err
@@ -195,6 +198,9 @@ func (s *Store) load(ctx context.Context, index, coll string, ids []string) ([]s
 // Delete implements storage.Store.
 func (s *Store) Delete(ctx context.Context, index, coll, id string, _ storage.WriteOptions) (storage.Document, error) {
 	if err := s.check(); err != nil {
+		return storage.Document{}, err
+	}
+	if err := checkID(id); err != nil {
 		return storage.Document{}, err
 	}
 	res, err := s.del.Exec(ctx, s.c, s.k.coll(index, coll), []string{id}).ToArray()

@@ -14,6 +14,16 @@ func testDocumentCRUD(t *testing.T, s storage.Store) {
 	setup(t, s, index, coll)
 	wo := storage.WriteOptions{Refresh: storage.RefreshWaitFor}
 
+	// An empty id is refused before reaching the backend.
+	_, err := s.Get(ctx, index, coll, "")
+	requireStorageError(t, err, storage.ErrInvalidArgument, "services.storage.invalid_argument")
+	_, err = s.Update(ctx, index, coll, "", map[string]any{"a": 1}, storage.UpdateOptions{})
+	requireStorageError(t, err, storage.ErrInvalidArgument, "services.storage.invalid_argument")
+	_, err = s.Delete(ctx, index, coll, "", wo)
+	requireStorageError(t, err, storage.ErrInvalidArgument, "services.storage.invalid_argument")
+	_, _, err = s.CreateOrReplace(ctx, index, coll, "", map[string]any{}, wo)
+	requireStorageError(t, err, storage.ErrInvalidArgument, "services.storage.invalid_argument")
+
 	doc, err := s.Create(ctx, index, coll, "alice", map[string]any{"name": "Alice", "age": 30, "info": map[string]any{"rank": 1, "team": "red"}}, wo)
 	require.NoError(t, err)
 	require.Equal(t, "alice", doc.ID)
