@@ -114,7 +114,7 @@ func truthyAny(x any) bool {
 type condition struct {
 	kind   kwKind
 	kw     string
-	raw    *jvalue // the keyword's value, as in the normalized filter
+	raw    *jvalue // the keyword's value, as in the normalized filter (only while compiling)
 	not    bool
 	hasNot bool
 	key    string // stable JSON of {<kw>: raw, not}: identity of the condition
@@ -148,6 +148,8 @@ func (c *condition) jsonValue() *jvalue {
 func compileLiteral(l rawLiteral, cc *canonicalizer) (*condition, error) {
 	c := &condition{kw: l.kw, raw: l.value, not: l.not, hasNot: l.hasNot}
 	c.key = string(c.jsonValue().stableJSON(nil))
+	// The key holds the JSON form: keep only what matching needs.
+	defer func() { c.raw = nil }()
 	v := l.value
 	bad := func(format string, args ...any) (*condition, error) {
 		return nil, fmt.Errorf("koncorde: invalid %s condition: %s", l.kw, fmt.Sprintf(format, args...))
