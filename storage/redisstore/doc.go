@@ -23,6 +23,10 @@
 // writes the source and increments the version atomically. Partial updates
 // read, merge in Go and write back with a compare-and-set script.
 //
+// Versions start at 1 and grow by one per write. Unlike Elasticsearch,
+// which remembers a deleted document's version for a while, a document
+// created again after a delete starts over at 1.
+//
 // # Search
 //
 // Searches load the collection and evaluate the query in Go: the

@@ -142,6 +142,9 @@ func (s *Store) ListIndexes(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: list indexes: %w", err)
 	}
+	if names == nil {
+		names = []string{}
+	}
 	slices.Sort(names)
 	return names, nil
 }
@@ -252,14 +255,21 @@ func (s *Store) DeleteCollection(ctx context.Context, index, coll string) error 
 	if err := s.check(); err != nil {
 		return err
 	}
+	// Data first, registry second: a crash in between leaves a registry
+	// entry without data, which CreateCollection and a second
+	// DeleteCollection both repair.
+	dropped, err := s.c.Do(ctx, s.c.B().Del().Key(s.k.coll(index, coll)...).Build()).AsInt64()
+	if err != nil {
+		return fmt.Errorf("redisstore: delete collection %s:%s: %w", index, coll, err)
+	}
 	n, err := s.c.Do(ctx, s.c.B().Srem().Key(s.k.colls(index)).Member(coll).Build()).AsInt64()
 	if err != nil {
 		return fmt.Errorf("redisstore: delete collection: %w", err)
 	}
-	if n == 0 {
+	if n == 0 && dropped == 0 {
 		return s.missingCollection(ctx, index, coll)
 	}
-	return s.dropCollectionData(ctx, index, coll)
+	return nil
 }
 
 // CollectionExists implements storage.Store.
@@ -282,6 +292,9 @@ func (s *Store) ListCollections(ctx context.Context, index string) ([]string, er
 	names, err := s.c.Do(ctx, s.c.B().Smembers().Key(s.k.colls(index)).Build()).AsStrSlice()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: list collections: %w", err)
+	}
+	if names == nil {
+		names = []string{}
 	}
 	slices.Sort(names)
 	return names, nil

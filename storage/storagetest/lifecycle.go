@@ -41,6 +41,7 @@ func testIndexLifecycle(t *testing.T, s storage.Store) {
 	require.Equal(t, []string{"sct-idx-b"}, deleted)
 	list, err = s.ListIndexes(ctx)
 	require.NoError(t, err)
+	require.NotNil(t, list, "an empty list is [], not null, on the wire")
 	require.NotContains(t, list, "sct-idx-b")
 }
 
