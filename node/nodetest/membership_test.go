@@ -2,6 +2,8 @@ package nodetest
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -288,4 +290,53 @@ func TestDetectionTimeAtOneSecond(t *testing.T) {
 	for id, d := range seen {
 		assert.LessOrEqual(t, d, c.timeout()+c.heartbeat, "detection on %s", id)
 	}
+}
+
+// TestUnreachableRedisEvictsNobody freezes the master of the control plane
+// for longer than the eviction timeout (but shorter than Redis Cluster's
+// node timeout, so no failover): every node turns not ready, nobody is
+// evicted, and all return to ready when Redis answers again.
+func TestUnreachableRedisEvictsNobody(t *testing.T) {
+	c := newCluster(t, 200*time.Millisecond)
+	a, b, cc := c.start("a"), c.start("b"), c.start("c")
+	waitAllReady(t, 5*time.Second, a, b, cc)
+	want := incarnations(a, b, cc)
+	ctx := redisCtx(t)
+	master, err := testCluster.MasterFor(ctx, node.Keys{Prefix: c.prefix}.Control())
+	require.NoError(t, err)
+
+	require.NoError(t, testCluster.Pause(master))
+	resumed := false
+	defer func() {
+		if !resumed {
+			assert.NoError(t, testCluster.Resume(master))
+		}
+	}()
+	require.Eventually(t, func() bool {
+		return a.health() == http.StatusNotFound && b.health() == http.StatusNotFound && cc.health() == http.StatusNotFound
+	}, c.timeout()+time.Second, 10*time.Millisecond, "nodes stay ready without Redis")
+	time.Sleep(c.timeout()) // well past the eviction timeout, still below cluster-node-timeout
+	require.NoError(t, testCluster.Resume(master))
+	resumed = true
+
+	waitAllReady(t, 5*time.Second, a, b, cc)
+	assert.Equal(t, want, incarnations(a, b, cc), "nobody was evicted")
+	var evictions float64
+	for _, p := range []*proc{a, b, cc} {
+		v, ok := p.metric(`streamcluster_evictions_total{node="` + p.id + `"}`)
+		require.True(t, ok)
+		evictions += v
+	}
+	assert.Zero(t, evictions)
+}
+
+func TestServeExitsWhenRedisNeverAnswers(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "kuzzlerc.json")
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"plugins":{"cluster":{"retryJoin":2,"timers":{"joinAttemptInterval":50}}}}`), 0o600))
+	p := &proc{t: t, id: "lonely", addr: freeAddr(t), log: &syncBuffer{}}
+	p.args = []string{"serve", "--listen", p.addr, "--redis", freeAddr(t), "--config", cfg}
+	p.launch()
+	t.Cleanup(p.kill)
+	assert.Equal(t, 1, p.wait(10*time.Second), p.log.String())
+	assert.Contains(t, p.log.String(), "cannot reach Redis")
 }
