@@ -34,6 +34,15 @@ type Engine struct {
 
 type collKey struct{ index, collection string }
 
+// subRef is a subfilter as a condition sees it: its counter slot and its
+// number of conditions are copied, so that matching touches the subfilter
+// itself only when all its conditions matched.
+type subRef struct {
+	slot int32
+	need uint32
+	sf   *subfilter
+}
+
 type room struct {
 	id   string
 	f    *Filter
@@ -54,7 +63,7 @@ type subfilter struct {
 // cond is one condition, shared by every subfilter that contains it.
 type cond struct {
 	c     *condition
-	subs  []*subfilter
+	subs  []subRef
 	field *fieldIndex
 	nodes [2]*itNode
 }
@@ -210,8 +219,15 @@ func (e *Engine) subfilterFor(coll *collection, and []*condition) *subfilter {
 		if dup {
 			continue
 		}
-		cd.subs = append(cd.subs, sf)
+		cd.subs = append(cd.subs, subRef{slot: sf.slot, sf: sf})
 		sf.conds = append(sf.conds, cd)
+	}
+	for _, cd := range sf.conds {
+		for i := range cd.subs {
+			if cd.subs[i].sf == sf {
+				cd.subs[i].need = uint32(len(sf.conds))
+			}
+		}
 	}
 	coll.subfilters[key] = sf
 	return sf
@@ -232,7 +248,7 @@ func (e *Engine) Remove(roomID string) bool {
 			continue
 		}
 		for _, cd := range sf.conds {
-			cd.subs = removeItem(cd.subs, sf)
+			cd.subs = removeSubRef(cd.subs, sf)
 			if len(cd.subs) == 0 {
 				e.unindex(coll, cd)
 				delete(coll.conds, cd.c.key)
@@ -257,6 +273,18 @@ func removeItem[T comparable](s []T, x T) []T {
 			s[i] = s[last]
 			var zero T
 			s[last] = zero
+			return s[:last]
+		}
+	}
+	return s
+}
+
+func removeSubRef(s []subRef, sf *subfilter) []subRef {
+	for i := range s {
+		if s[i].sf == sf {
+			last := len(s) - 1
+			s[i] = s[last]
+			s[last] = subRef{}
 			return s[:last]
 		}
 	}
@@ -434,17 +462,17 @@ func (s *scratch) walk(coll *collection, m map[string]any, prefix []byte, skipID
 }
 
 func (s *scratch) hit(cd *cond) {
-	for _, sf := range cd.subs {
-		i := sf.slot
+	for _, ref := range cd.subs {
+		i := ref.slot
 		if s.sfEpoch[i] != s.epoch {
 			s.sfEpoch[i] = s.epoch
 			s.sfCount[i] = 0
 		}
 		s.sfCount[i]++
-		if int(s.sfCount[i]) != len(sf.conds) {
+		if s.sfCount[i] != ref.need {
 			continue
 		}
-		for _, r := range sf.rooms {
+		for _, r := range ref.sf.rooms {
 			if s.roomEpoch[r.slot] != s.epoch {
 				s.roomEpoch[r.slot] = s.epoch
 				s.dst = append(s.dst, r.id)
