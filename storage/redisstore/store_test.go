@@ -51,3 +51,20 @@ func newStore(t *testing.T) storage.Store {
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, newStore)
 }
+
+// TestConformanceStandalone runs the suite on a single Redis server too:
+// the store works the same without a cluster.
+func TestConformanceStandalone(t *testing.T) {
+	single, err := rediscluster.StartStandalone(t.Context(), rediscluster.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, single.Close()) })
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		c, err := single.Client()
+		require.NoError(t, err)
+		t.Cleanup(c.Close)
+		st, err := redisstore.New(redisstore.Config{Client: c, Prefix: rediscluster.UniquePrefix(t)})
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, st.Close()) })
+		return st
+	})
+}
