@@ -33,7 +33,10 @@
 // a member with its current incarnation. A fenced node (evicted, or after
 // Reset) notices on its next heartbeat or read, becomes not ready, rejoins
 // with a new incarnation and runs its OnSync callbacks with SyncRejoin.
-// A node that cannot reach Redis evicts nobody.
+// A node that cannot reach Redis evicts nobody and is not ready; after an
+// outage it gives its peers a timeout plus the outage's length (capped) to
+// find the new master before it suspects them, and the eviction script's
+// Redis TIME check protects peers whose heartbeats Redis did record.
 //
 // # Extension point for replicated state
 //

@@ -17,6 +17,9 @@ var (
 	ErrJoinFailed = errors.New("node: join failed")
 	// ErrNotRunning is returned by Mutate before the first join.
 	ErrNotRunning = errors.New("node: not running")
+	// ErrCrossSlot is returned by Mutate for a key outside the control
+	// plane's hash tag (Keys.Tag): the script could not run atomically.
+	ErrCrossSlot = errors.New("node: key outside the control-plane hash tag")
 	// ErrRunning is returned by Run when it is called twice, and by Handle
 	// and OnSync after Run started.
 	ErrRunning = errors.New("node: already running")

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -380,6 +381,18 @@ func (n *Node) join(ctx context.Context, reason SyncReason) error {
 	})
 	n.det.Acked(now)
 	n.recovered()
+	if n.isLeaving() {
+		// Leave ran while this join was in flight: undo it.
+		err := scriptLeave.Exec(ctx, n.client, n.keys.script(),
+			[]string{n.cfg.ID, incStr, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}).Error()
+		n.mu.Lock()
+		n.st.member = false
+		n.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("node: leave after a join raced with Leave: %w", err)
+		}
+		return nil
+	}
 	n.log.Info("joined the cluster", slog.String("reason", reason.String()), slog.Uint64("incarnation", inc),
 		slog.Int64("seq", seq), slog.Int("members", len(snap)))
 	n.notifySync(ctx, Sync{Reason: reason, Seq: seq, Incarnation: inc})
@@ -810,6 +823,11 @@ func (n *Node) Mutate(ctx context.Context, m *Mutation, keys, args []string) (ru
 	id, inc, member := n.identity()
 	if !member {
 		return rueidis.RedisMessage{}, ErrFenced
+	}
+	for _, k := range keys {
+		if !strings.Contains(k, n.keys.Tag()) {
+			return rueidis.RedisMessage{}, fmt.Errorf("%w: key %q lacks the hash tag %s", ErrCrossSlot, k, n.keys.Tag())
+		}
 	}
 	allKeys := append(n.keys.script(), keys...)
 	allArgs := append([]string{id, inc, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}, args...)

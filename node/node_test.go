@@ -145,6 +145,9 @@ return append('Set', ARGV[1] .. '=' .. ARGV[2])`)
 		assert.Equal(t, node.Entry{ID: entries[0].ID, Seq: seq, Type: "Set", Node: "a", Incarnation: entries[0].Incarnation, Data: []byte("x=1")}, entries[0])
 	}
 
+	_, err = a.Mutate(ctx, set, []string{"elsewhere"}, []string{"x", "1"})
+	assert.ErrorIs(t, err, node.ErrCrossSlot)
+
 	// Another incarnation of "b" registered behind b's back: b is fenced,
 	// its mutation is refused and writes nothing.
 	require.NoError(t, client.Do(ctx, client.B().Hset().Key(keys.Members()).FieldValue().FieldValue("b", "999999").Build()).Error())
