@@ -217,9 +217,13 @@ func (n *Node) OnSync(f func(context.Context, Sync)) error {
 	return nil
 }
 
-// Run joins the cluster and runs the node until ctx is done. It returns
-// ErrJoinFailed (wrapped) when the first join fails Config.RetryJoin times,
-// nil when ctx ends. Run does not leave: call Leave after it returned.
+// Run joins the cluster and runs the node until ctx is done or Leave is
+// called. It returns ErrJoinFailed (wrapped) when the first join fails
+// Config.RetryJoin times, nil otherwise. Cancelling ctx does not leave the
+// cluster (peers evict the node after the timeout): call Leave for a
+// graceful stop, before or after cancelling ctx. All of Run's work happens
+// on the calling goroutine (the driver): handlers and OnSync callbacks run
+// there.
 func (n *Node) Run(ctx context.Context) error {
 	if !n.started.CompareAndSwap(false, true) {
 		return ErrRunning
