@@ -84,3 +84,17 @@ func BenchmarkSearch1k(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkMUpdate100(b *testing.B) {
+	st := benchStore(b, 100)
+	items := make([]storage.BulkItem, 100)
+	for n := range items {
+		items[n] = storage.BulkItem{ID: fmt.Sprint(n), Source: map[string]any{"m": n}}
+	}
+	for b.Loop() {
+		res, err := st.MUpdate(b.Context(), "i", "c", items, storage.UpdateOptions{})
+		if err != nil || len(res.Errors) > 0 {
+			b.Fatal(err, res.Errors)
+		}
+	}
+}

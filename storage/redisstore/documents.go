@@ -254,7 +254,13 @@ func (s *Store) Upsert(ctx context.Context, index, coll, id string, changes, def
 	if err := checkID(id); err != nil {
 		return storage.Document{}, false, err
 	}
-	return s.modify(ctx, index, coll, id, opts.RetryOnConflict, func(cur *storage.Document) (map[string]any, error) {
+	return s.modify(ctx, index, coll, id, opts.RetryOnConflict, upsertFunc(changes, defaults))
+}
+
+// upsertFunc merges changes into an existing document, or builds a new one
+// from defaults overlaid by changes at the top level.
+func upsertFunc(changes, defaults map[string]any) func(cur *storage.Document) (map[string]any, error) {
+	return func(cur *storage.Document) (map[string]any, error) {
 		if cur != nil {
 			return storage.MergeDocument(cur.Source, changes), nil
 		}
@@ -263,7 +269,7 @@ func (s *Store) Upsert(ctx context.Context, index, coll, id string, changes, def
 			src[k] = v
 		}
 		return src, nil
-	})
+	}
 }
 
 // modify is a read-modify-write loop with compare-and-set. fn gets the

@@ -227,4 +227,35 @@ func testConcurrentUpdates(t *testing.T, s storage.Store) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1+writers, doc.Version)
 	require.Len(t, doc.Source, writers, "no update was lost")
+
+	// The same through concurrent bulk updates, with a duplicate id in
+	// each batch.
+	res, err := s.MCreate(ctx, index, coll, []storage.BulkItem{{ID: "m1", Source: map[string]any{}}, {ID: "m2", Source: map[string]any{}}}, storage.WriteOptions{})
+	require.NoError(t, err)
+	require.Empty(t, res.Errors)
+	for i := range writers {
+		wg.Go(func() {
+			field := string(rune('a' + i))
+			var r storage.BulkResult
+			r, errs[i] = s.MUpdate(ctx, index, coll, []storage.BulkItem{
+				{ID: "m1", Source: map[string]any{field: i}},
+				{ID: "m2", Source: map[string]any{field: i}},
+				{ID: "m1", Source: map[string]any{field + "2": i}},
+			}, storage.UpdateOptions{RetryOnConflict: 100})
+			if errs[i] == nil && len(r.Errors) > 0 {
+				errs[i] = r.Errors[0].Err
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	found, _, err := s.MGet(ctx, index, coll, []string{"m1", "m2"})
+	require.NoError(t, err)
+	require.Len(t, found, 2)
+	require.EqualValues(t, 1+2*writers, found[0].Version)
+	require.Len(t, found[0].Source, 2*writers, "no bulk update was lost")
+	require.EqualValues(t, 1+writers, found[1].Version)
+	require.Len(t, found[1].Source, writers)
 }
