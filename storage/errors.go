@@ -138,12 +138,6 @@ func BadQuery(msg string) *Error {
 	return &Error{ID: "services.storage.unexpected_bad_request", Props: []string{msg}, Kind: ErrBadQuery}
 }
 
-// KoncordeError is api.assert.koncorde_dsl_error: the Koncorde filter of a
-// lang=koncorde search is invalid.
-func KoncordeError(cause error) *Error {
-	return &Error{ID: "api.assert.koncorde_dsl_error", Props: []string{cause.Error()}, Kind: ErrBadQuery, Err: cause}
-}
-
 // InvalidArgument is services.storage.invalid_argument ("Argument %s is
 // invalid (expected: %s)").
 func InvalidArgument(arg, expected string) *Error {

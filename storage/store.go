@@ -202,7 +202,8 @@ type Store interface {
 
 	Search(ctx context.Context, index, coll string, req SearchRequest) (SearchResult, error)
 	// Scroll returns the next page of a scroll cursor and extends its life
-	// by ttl (0 keeps the duration given at Search).
+	// by ttl. With ttl 0 the Redis store keeps the duration given at Search
+	// and the Elasticsearch store uses its configured default.
 	// ErrUnknownScrollID when it expired or never existed.
 	Scroll(ctx context.Context, scrollID string, ttl time.Duration) (SearchResult, error)
 	Count(ctx context.Context, index, coll string, q Query) (int, error)
