@@ -70,3 +70,26 @@ func TestConformanceLive(t *testing.T) {
 		return st
 	})
 }
+
+func TestPing(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		ok      bool
+	}{{"es8", true}, {"es7", true}, {"es6", false}} {
+		t.Run(tc.version, func(t *testing.T) {
+			srv := newReplayServer(t, filepath.Join("testdata", tc.version, "Ping.http"))
+			st, err := elasticsearch.New(elasticsearch.Config{Addresses: []string{srv.URL}, Transport: &http.Transport{}})
+			require.NoError(t, err)
+			defer st.Close()
+			err = st.Ping(t.Context())
+			if tc.ok {
+				require.NoError(t, err)
+				return
+			}
+			var se *storage.Error
+			require.ErrorAs(t, err, &se)
+			require.Equal(t, "services.storage.version_mismatch", se.ID)
+			require.Equal(t, []string{"6.8.23"}, se.Props)
+		})
+	}
+}

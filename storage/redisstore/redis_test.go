@@ -83,3 +83,11 @@ func TestFailover(t *testing.T) {
 	require.EqualValues(t, 2, doc.Version)
 	require.EqualValues(t, 2, doc.Source["v"])
 }
+
+func TestPing(t *testing.T) {
+	st, err := redisstore.New(redisstore.Config{Client: newClient(t)})
+	require.NoError(t, err)
+	require.NoError(t, st.Ping(t.Context()))
+	require.NoError(t, st.Close())
+	require.ErrorIs(t, st.Ping(t.Context()), redisstore.ErrClosed)
+}
