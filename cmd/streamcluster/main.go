@@ -41,6 +41,7 @@ func usage(w io.Writer) {
 
 commands:
   serve     run one cluster node (streamcluster serve -h for its flags)
+  health    probe the local node's /_ready: exit 0 when ready, 1 otherwise
   version   print the version
 `)
 }
@@ -67,6 +68,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return 1
 		}
 		return 0
+	case "health":
+		return health(args[1:], getenv, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return 0

@@ -329,3 +329,17 @@ func (p *proc) metric(sample string) (float64, bool) {
 	}
 	return 0, false
 }
+
+// probe runs `streamcluster health --listen <p.addr>` and returns its exit code.
+func (p *proc) probe() int {
+	cmd := exec.Command(binary, "health", "--listen", p.addr, "--timeout", "2s")
+	err := cmd.Run()
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	p.t.Fatalf("streamcluster health: %v", err)
+	return -1
+}

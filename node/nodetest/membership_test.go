@@ -31,6 +31,7 @@ func TestThreeNodesWithMinimumNodes(t *testing.T) {
 	code, err := a.get("/_ready", nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusServiceUnavailable, code)
+	assert.Equal(t, 1, a.probe(), "`streamcluster health` on a node that is not ready")
 
 	cc := c.start("c")
 	waitAllReady(t, 5*time.Second, a, b, cc)
@@ -41,6 +42,7 @@ func TestThreeNodesWithMinimumNodes(t *testing.T) {
 	code, err = a.get("/_ready", nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, 0, a.probe(), "`streamcluster health` on a ready node")
 	ready, ok := a.metric(`streamcluster_node_ready{node="a"}`)
 	require.True(t, ok)
 	assert.Equal(t, 1.0, ready)
