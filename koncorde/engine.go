@@ -27,7 +27,11 @@ type Engine struct {
 	roomSlots  slotAllocator
 	fieldSlots slotAllocator
 
-	scratch sync.Pool
+	// scratches is a stack of matching states for Test calls. Unlike a
+	// sync.Pool it is not emptied by the garbage collector, whose clearing
+	// would reallocate arrays sized to the number of rooms.
+	scratchMu sync.Mutex
+	scratches []*scratch
 
 	lookupMax int // fieldLookupMax; tests lower it to exercise the walk
 }
@@ -133,7 +137,6 @@ func NewEngine(cfg Config) *Engine {
 
 		lookupMax: fieldLookupMax,
 	}
-	e.scratch.New = func() any { return &scratch{} }
 	return e
 }
 
@@ -349,7 +352,7 @@ func (e *Engine) TestAppend(dst []string, index, collection string, doc map[stri
 	if coll == nil {
 		return dst
 	}
-	s := e.scratch.Get().(*scratch)
+	s := e.getScratch()
 	s.begin(int(e.subSlots.next), int(e.roomSlots.next), int(e.fieldSlots.next))
 	s.dst = dst
 	d := docView{m: doc, id: id}
@@ -386,8 +389,31 @@ func (e *Engine) TestAppend(dst []string, index, collection string, doc map[stri
 	dst = s.dst
 	s.dst = nil
 	s.cands = s.cands[:0]
-	e.scratch.Put(s)
+	e.putScratch(s)
 	return dst
+}
+
+// maxIdleScratches bounds the matching states kept between Test calls.
+const maxIdleScratches = 64
+
+func (e *Engine) getScratch() *scratch {
+	e.scratchMu.Lock()
+	defer e.scratchMu.Unlock()
+	if n := len(e.scratches); n > 0 {
+		s := e.scratches[n-1]
+		e.scratches[n-1] = nil
+		e.scratches = e.scratches[:n-1]
+		return s
+	}
+	return &scratch{}
+}
+
+func (e *Engine) putScratch(s *scratch) {
+	e.scratchMu.Lock()
+	defer e.scratchMu.Unlock()
+	if len(e.scratches) < maxIdleScratches {
+		e.scratches = append(e.scratches, s)
+	}
 }
 
 // fieldLookupMax is the number of indexed fields of a collection up to which
