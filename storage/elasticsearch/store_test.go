@@ -2,11 +2,14 @@ package elasticsearch_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,9 +37,14 @@ func TestConformanceRecorded(t *testing.T) {
 			storagetest.Run(t, func(t *testing.T) storage.Store {
 				file := filepath.Join("testdata", version, path.Base(t.Name())+".http")
 				srv := newReplayServer(t, file)
-				st, err := elasticsearch.New(elasticsearch.Config{Addresses: []string{srv.URL}, Transport: &http.Transport{}})
+				bodies := &bodyTracker{next: &http.Transport{}}
+				st, err := elasticsearch.New(elasticsearch.Config{Addresses: []string{srv.URL}, Transport: bodies})
 				require.NoError(t, err)
-				t.Cleanup(func() { require.NoError(t, st.Close()) })
+				t.Cleanup(func() {
+					require.NoError(t, st.Close())
+					require.Zero(t, bodies.open.Load(), "every response body is closed")
+					require.NotZero(t, bodies.total.Load())
+				})
 				return st
 			}, storagetest.Only(names...))
 		})
@@ -92,4 +100,34 @@ func TestPing(t *testing.T) {
 			require.Equal(t, []string{"6.8.23"}, se.Props)
 		})
 	}
+}
+
+// bodyTracker counts response bodies not closed yet.
+type bodyTracker struct {
+	next        *http.Transport
+	open, total atomic.Int64
+}
+
+func (b *bodyTracker) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := b.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	b.open.Add(1)
+	b.total.Add(1)
+	res.Body = &trackedBody{ReadCloser: res.Body, t: b}
+	return res, nil
+}
+
+func (b *bodyTracker) CloseIdleConnections() { b.next.CloseIdleConnections() }
+
+type trackedBody struct {
+	io.ReadCloser
+	t    *bodyTracker
+	once sync.Once
+}
+
+func (tb *trackedBody) Close() error {
+	tb.once.Do(func() { tb.t.open.Add(-1) })
+	return tb.ReadCloser.Close()
 }
