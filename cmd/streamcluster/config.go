@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -22,7 +23,7 @@ import (
 // timers when one was set).
 type Config struct {
 	Listen    string   // HTTP address of the API and health routes (default ":7512")
-	Advertise string   // API address advertised to peers (default: Listen, with 127.0.0.1 for an empty host)
+	Advertise string   // API address advertised to peers (default: Listen, with the host name for an empty host)
 	Redis     []string // Redis seed addresses (default 127.0.0.1:7001)
 	Database  int      // Redis database; only 0 is accepted
 	NodeID    string   // node id (default: random)
@@ -285,12 +286,27 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		c.Heartbeat = d
 	}
 	if c.Advertise == "" {
-		c.Advertise = c.Listen
-		if strings.HasPrefix(c.Advertise, ":") {
-			c.Advertise = "127.0.0.1" + c.Advertise
-		}
+		c.Advertise = advertiseFor(c.Listen)
 	}
 	return c, c.Validate()
+}
+
+// advertiseFor derives the advertised API address from the listen
+// address: an empty or unspecified host becomes the host name (what peers
+// and operators can resolve, e.g. in a container network), or 127.0.0.1
+// when it is unknown.
+func advertiseFor(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen // Validate reports it
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		}
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // Validate reports the first impossible value of c.
@@ -298,6 +314,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Listen == "":
 		return fmt.Errorf("%w: empty listen address", ErrConfig)
+	case !validHostPort(c.Listen):
+		return fmt.Errorf("%w: listen address %q is not host:port", ErrConfig, c.Listen)
 	case len(c.Redis) == 0:
 		return fmt.Errorf("%w: no Redis address", ErrConfig)
 	case c.Database != 0:
@@ -345,4 +363,9 @@ func (c Config) nodeConfig() node.Config {
 		JoinAttemptInterval: c.JoinAttemptInterval,
 		JoinTimeout:         c.DiscoverTimeout,
 	}
+}
+
+func validHostPort(s string) bool {
+	_, _, err := net.SplitHostPort(s)
+	return err == nil
 }

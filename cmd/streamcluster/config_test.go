@@ -26,7 +26,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 	c, err := LoadConfig(nil, env(nil), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, ":7512", c.Listen)
-	assert.Equal(t, "127.0.0.1:7512", c.Advertise)
+	host, _ := os.Hostname()
+	assert.Equal(t, host+":7512", c.Advertise, "empty listen host: advertise the host name")
 	assert.Equal(t, []string{"127.0.0.1:7001"}, c.Redis)
 	assert.Equal(t, 1, c.MinimumNodes)
 	assert.Equal(t, 30, c.RetryJoin)
@@ -66,7 +67,8 @@ func TestLoadConfigDeepMergeAndPrecedence(t *testing.T) {
 	assert.Equal(t, 250*time.Millisecond, c.Heartbeat, "flag over env")
 	assert.Equal(t, []string{"r1:1", "r2:2"}, c.Redis)
 	assert.Equal(t, ":9000", c.Listen)
-	assert.Equal(t, "127.0.0.1:9000", c.Advertise)
+	host, _ := os.Hostname()
+	assert.Equal(t, host+":9000", c.Advertise)
 
 	c, err = LoadConfig([]string{"--minimum-nodes", "5", "--listen", "10.1.1.1:7600"}, e, io.Discard)
 	require.NoError(t, err)
@@ -104,6 +106,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{desc: "missing file", args: []string{"--config", "/nonexistent/kuzzlerc"}, wantErr: "no such file"},
 		{desc: "wrong type in file", file: `{"plugins": {"cluster": {"minimumNodes": "two"}}}`, wantErr: "config file"},
 		{desc: "stray argument", args: []string{"extra"}, wantErr: "unexpected arguments"},
+		{desc: "listen without port", args: []string{"--listen", "localhost"}, wantErr: "not host:port"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
