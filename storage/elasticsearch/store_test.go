@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // that have a transcript in testdata/<version>/<Test>.http. The suite's
 // ConcurrentUpdates has none: its request order is not deterministic.
 var recorded = map[string][]string{
-	"es8": {"IndexLifecycle", "CollectionLifecycle", "DocumentCRUD", "MissingIndexAndCollection", "MGet", "Bulk", "Search", "SearchKoncorde", "BadQuery", "Scroll", "ByQuery"},
+	"es8": {"IndexLifecycle", "CollectionLifecycle", "DocumentCRUD", "MissingIndexAndCollection", "MGet", "SpecialIDs", "Bulk", "Search", "SearchKoncorde", "BadQuery", "Scroll", "ByQuery"},
 	"es7": {"BadQuery", "DocumentCRUD", "Bulk", "Search"},
 }
 

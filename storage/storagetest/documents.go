@@ -206,3 +206,23 @@ func testBulk(t *testing.T, s storage.Store) {
 	require.Equal(t, []string{"a", "e"}, missing)
 	require.Equal(t, "old", found[0].Source["name"], "a failed create leaves the document alone")
 }
+
+// testSpecialIDs uses ids that need escaping in a URL path.
+func testSpecialIDs(t *testing.T, s storage.Store) {
+	ctx := ctxFor(t)
+	const index, coll = "sct-ids", "docs"
+	setup(t, s, index, coll)
+	const id = "a/b?c#d é%"
+	doc, err := s.Create(ctx, index, coll, id, map[string]any{"name": "odd"}, storage.WriteOptions{})
+	require.NoError(t, err)
+	require.Equal(t, id, doc.ID)
+	got, err := s.Get(ctx, index, coll, id)
+	require.NoError(t, err)
+	require.Equal(t, id, got.ID)
+	require.Equal(t, "odd", got.Source["name"])
+	_, err = s.Get(ctx, index, coll, "a")
+	requireStorageError(t, err, storage.ErrDocumentNotFound, "services.storage.not_found")
+	doc, err = s.Delete(ctx, index, coll, id, storage.WriteOptions{})
+	require.NoError(t, err)
+	require.Equal(t, id, doc.ID)
+}

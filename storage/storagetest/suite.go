@@ -45,6 +45,7 @@ var tests = []test{
 	{"DocumentCRUD", testDocumentCRUD},
 	{"MissingIndexAndCollection", testMissing},
 	{"MGet", testMGet},
+	{"SpecialIDs", testSpecialIDs},
 	{"Bulk", testBulk},
 	{"Search", testSearch},
 	{"SearchKoncorde", testSearchKoncorde},
