@@ -373,7 +373,7 @@ func (e *Engine) TestAppend(dst []string, index, collection string, doc map[stri
 				fi.test(id, true, s)
 			}
 		}
-		s.walk(coll, doc, s.buf[:0], id != "")
+		s.walk(coll, doc, doc, s.buf[:0], id != "")
 		// Fields absent from the document, with conditions matching that.
 		for _, fi := range coll.negFields {
 			if s.fieldEpoch[fi.slot] != s.epoch {
@@ -466,8 +466,9 @@ func (s *scratch) begin(nSub, nRoom, nField int) {
 // walk visits the flattened paths of a document (Koncorde's flattening:
 // nested objects give dotted paths, arrays are not descended) and tests the
 // indexed fields found. A path reached twice (a literal dotted key and a
-// nested one) is tested once.
-func (s *scratch) walk(coll *collection, m map[string]any, prefix []byte, skipID bool) {
+// nested one) is tested once, with the value docView.get resolves, so both
+// Test modes agree.
+func (s *scratch) walk(coll *collection, root, m map[string]any, prefix []byte, skipID bool) {
 	n := len(prefix)
 	for k, v := range m {
 		if skipID && n == 0 && k == "_id" {
@@ -479,10 +480,14 @@ func (s *scratch) walk(coll *collection, m map[string]any, prefix []byte, skipID
 		}
 		if fi := coll.fields[string(p)]; fi != nil && s.fieldEpoch[fi.slot] != s.epoch {
 			s.fieldEpoch[fi.slot] = s.epoch
+			if n > 0 || strings.IndexByte(k, '.') >= 0 {
+				// A dotted path may be ambiguous: resolve it as lookups do.
+				v, _ = lookupPath(root, fi.path)
+			}
 			fi.test(v, true, s)
 		}
 		if sub, ok := v.(map[string]any); ok {
-			s.walk(coll, sub, append(p, '.'), false)
+			s.walk(coll, root, sub, append(p, '.'), false)
 		}
 	}
 }

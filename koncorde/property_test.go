@@ -252,3 +252,36 @@ func TestEngineConcurrentReadersAndWriter(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestAmbiguousDottedPaths: a literal dotted key and a nested path naming the
+// same field resolve the same way in both Test modes and in the reference,
+// whatever the map iteration order (Koncorde itself depends on key order).
+func TestAmbiguousDottedPaths(t *testing.T) {
+	f, err := Normalize(DefaultConfig(), "i", "c", json.RawMessage(`{"equals":{"a.b.c":1}}`))
+	require.NoError(t, err)
+	g, err := Normalize(DefaultConfig(), "i", "c", json.RawMessage(`{"equals":{"a.b.c":2}}`))
+	require.NoError(t, err)
+	docs := []map[string]any{
+		{"a.b.c": 1.0, "a": map[string]any{"b": map[string]any{"c": 2.0}}},
+		{"a": map[string]any{"b.c": 1.0, "b": map[string]any{"c": 2.0}}},
+		{"a.b": map[string]any{"c": 1.0}, "a": map[string]any{"b": map[string]any{"c": 2.0}}},
+	}
+	for _, lookupMax := range []int{fieldLookupMax, -1} {
+		e := NewEngine(DefaultConfig())
+		e.lookupMax = lookupMax
+		e.Register(f)
+		e.Register(g)
+		for i, d := range docs {
+			for k := 0; k < 20; k++ { // map order varies between runs
+				var want []string
+				for _, x := range []*Filter{f, g} {
+					if x.Match(d, "") {
+						want = append(want, x.RoomID())
+					}
+				}
+				require.Len(t, want, 1)
+				require.Equal(t, want, e.Test("i", "c", d, ""), "doc %d lookupMax %d", i, lookupMax)
+			}
+		}
+	}
+}
