@@ -2,6 +2,7 @@ package consumer_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,8 @@ import (
 type publisher struct {
 	mu   sync.Mutex
 	ok   map[uint64]bool
+	errs int
+	last error
 	next uint64
 	stop chan struct{}
 	done chan struct{}
@@ -43,11 +46,14 @@ func startPublisher(ctx context.Context, e *env, stream string, first uint64) *p
 			actx, cancel := context.WithTimeout(ctx, time.Second)
 			_, err := e.app.Append(actx, stream, streams.Envelope{Type: "T", Sender: "pub", Seq: seq})
 			cancel()
+			p.mu.Lock()
 			if err == nil {
-				p.mu.Lock()
 				p.ok[seq] = true
-				p.mu.Unlock()
+			} else {
+				p.errs++
+				p.last = err
 			}
+			p.mu.Unlock()
 		}
 	}()
 	return p
@@ -63,7 +69,13 @@ func (p *publisher) halt() map[uint64]bool {
 	return p.ok
 }
 
-func (p *publisher) last() uint64 {
+func (p *publisher) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return fmt.Sprintf("published %d, failed %d (last error: %v), next %d", len(p.ok), p.errs, p.last, p.next)
+}
+
+func (p *publisher) lastSeq() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.next - 1
@@ -74,6 +86,18 @@ func (c *collector) has(seq uint64) bool {
 	defer c.mu.Unlock()
 	for _, m := range c.msgs {
 		if m.Envelope.Seq == seq {
+			return true
+		}
+	}
+	return false
+}
+
+// reached tells whether a sequence >= seq was delivered.
+func (c *collector) reached(seq uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.msgs {
+		if m.Envelope.Seq >= seq {
 			return true
 		}
 	}
@@ -119,8 +143,8 @@ func TestSurvivesFailoverOfTheStreamsMaster(t *testing.T) {
 	require.NotEqual(t, old, newMaster)
 
 	// Delivery resumes: entries published after the failover arrive.
-	after := p.last() + 1
-	require.Eventually(t, func() bool { return c.has(after + 100) }, 20*time.Second, 5*time.Millisecond)
+	after := p.lastSeq() + 1
+	require.Eventually(t, func() bool { return c.reached(after + 100) }, 20*time.Second, 5*time.Millisecond)
 	ok := p.halt()
 
 	// Nothing Redis acknowledged is lost (a manual failover waits for the
@@ -202,8 +226,9 @@ func TestSurvivesKillOfTheStreamsMaster(t *testing.T) {
 	// Replication is asynchronous, so the last entries the dead master
 	// acknowledged may be lost; every entry acknowledged by the new master
 	// is delivered.
-	after := p.last() + 1
-	require.Eventually(t, func() bool { return c.has(after + 100) }, 30*time.Second, 5*time.Millisecond)
+	after := p.lastSeq() + 1
+	require.Eventually(t, func() bool { return c.reached(after + 100) }, 30*time.Second, 5*time.Millisecond,
+		"publisher: %v; reader: %v", p, lazy(func() string { return fmt.Sprintf("%+v", r.Stats()) }))
 	ok := p.halt()
 	require.Eventually(t, func() bool {
 		got := c.set()
@@ -216,3 +241,9 @@ func TestSurvivesKillOfTheStreamsMaster(t *testing.T) {
 	}, 10*time.Second, 10*time.Millisecond)
 	t.Logf("published %d, delivered %d, reader stats %+v", len(ok), c.len(), r.Stats())
 }
+
+// lazy formats its result only when printed (testify formats messages on
+// failure).
+type lazy func() string
+
+func (l lazy) String() string { return l() }
