@@ -67,11 +67,27 @@ func CompileSort(raw json.RawMessage) ([]SortField, error) {
 // SortHits sorts hits in place by fields, then by id for a stable order.
 // Documents missing a field sort last in both directions, as in
 // Elasticsearch; a multi-valued field sorts by its min (asc) or max (desc).
+// Sort keys are extracted once per hit, not per comparison.
 func SortHits(hits []Hit, fields []SortField) {
-	slices.SortStableFunc(hits, func(a, b Hit) int {
-		for _, f := range fields {
+	type keyed struct {
+		hit  Hit
+		keys []any // nil entry: missing
+		has  []bool
+	}
+	ks := make([]keyed, len(hits))
+	for i, h := range hits {
+		k := keyed{hit: h, keys: make([]any, len(fields)), has: make([]bool, len(fields))}
+		for j, f := range fields {
+			if f.Field != "_score" {
+				k.keys[j], k.has[j] = sortKey(h, f)
+			}
+		}
+		ks[i] = k
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		for j, f := range fields {
 			if f.Field == "_score" {
-				c := cmpFloat(a.Score, b.Score)
+				c := cmpFloat(a.hit.Score, b.hit.Score)
 				if f.Desc {
 					c = -c
 				}
@@ -80,19 +96,17 @@ func SortHits(hits []Hit, fields []SortField) {
 				}
 				continue
 			}
-			va, oka := sortKey(a, f)
-			vb, okb := sortKey(b, f)
 			switch {
-			case !oka && !okb:
+			case !a.has[j] && !b.has[j]:
 				continue
-			case !oka:
+			case !a.has[j]:
 				return 1
-			case !okb:
+			case !b.has[j]:
 				return -1
 			}
-			c, ok := compareScalar(va, vb)
+			c, ok := compareScalar(a.keys[j], b.keys[j])
 			if !ok {
-				c = kindRank(va) - kindRank(vb)
+				c = kindRank(a.keys[j]) - kindRank(b.keys[j])
 			}
 			if f.Desc {
 				c = -c
@@ -101,8 +115,11 @@ func SortHits(hits []Hit, fields []SortField) {
 				return c
 			}
 		}
-		return cmpString(a.ID, b.ID)
+		return cmpString(a.hit.ID, b.hit.ID)
 	})
+	for i, k := range ks {
+		hits[i] = k.hit
+	}
 }
 
 func sortKey(h Hit, f SortField) (any, bool) {

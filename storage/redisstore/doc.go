@@ -31,8 +31,11 @@
 //
 // Searches load the collection and evaluate the query in Go: the
 // Elasticsearch subset of package storage, or a Koncorde filter
-// (lang=koncorde). The cost is linear in the collection's size; this store
-// is meant for zero-setup use and moderate collections. Redis has no
+// (lang=koncorde). The cost is linear in the collection's size (measured
+// on a 2-core machine: about 3 ms for 1,000 documents and 45 ms for
+// 10,000, BenchmarkSearch1k/10k), and the read runs as one Lua script that
+// blocks the collection's shard meanwhile: this store is meant for
+// zero-setup use and moderate collections; use Elasticsearch beyond. Redis has no
 // mappings enforcement: unlike Elasticsearch with "dynamic": "false", every
 // field of a document is searchable.
 //

@@ -8,10 +8,15 @@ end
 local out = {'ok'}
 if #ARGV == 0 then
   local all = redis.call('HGETALL', KEYS[2])
+  local vers = redis.call('HGETALL', KEYS[3])
+  local v = {}
+  for i = 1, #vers, 2 do
+    v[vers[i]] = vers[i + 1]
+  end
   for i = 1, #all, 2 do
     out[#out + 1] = all[i]
     out[#out + 1] = all[i + 1]
-    out[#out + 1] = redis.call('HGET', KEYS[3], all[i]) or '0'
+    out[#out + 1] = v[all[i]] or '0'
   end
   return out
 end
