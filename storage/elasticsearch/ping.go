@@ -10,7 +10,9 @@ import (
 )
 
 // Ping checks that the cluster answers and runs a supported version:
-// Elasticsearch 7.10 or later (require_alias) or 8.x. Call it at startup
+// Elasticsearch 7.14 or later (require_alias needs 7.10, and the v8
+// client refuses servers without the X-Elastic-Product header that 7.14
+// introduced) or 8.x. Call it at startup
 // to fail fast; an unsupported version is services.storage.version_mismatch.
 func (s *Store) Ping(ctx context.Context) error {
 	var info struct {
@@ -37,5 +39,5 @@ func supportedVersion(v string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	return major == 8 || (major == 7 && minor >= 10)
+	return major == 8 || (major == 7 && minor >= 14)
 }
