@@ -12,8 +12,8 @@ import (
 // Ping checks that the cluster answers and runs a supported version:
 // Elasticsearch 7.14 or later (require_alias needs 7.10, and the v8
 // client refuses servers without the X-Elastic-Product header that 7.14
-// introduced) or 8.x. Call it at startup
-// to fail fast; an unsupported version is services.storage.version_mismatch.
+// introduced) or 8.x. Call it at startup to fail fast; an unsupported
+// version is services.storage.version_mismatch.
 func (s *Store) Ping(ctx context.Context) error {
 	var info struct {
 		Version struct {
