@@ -232,69 +232,6 @@ func (v *jvalue) sortJSKeys() {
 	}
 }
 
-// fromGo converts a value decoded by encoding/json (map[string]any, []any,
-// string, float64, bool, nil) into a jvalue. Object keys are sorted, since a
-// Go map has no order.
-func fromGo(x any) *jvalue {
-	switch t := x.(type) {
-	case nil:
-		return &jvalue{kind: jNull}
-	case bool:
-		return &jvalue{kind: jBool, b: t}
-	case float64:
-		return &jvalue{kind: jNumber, n: t}
-	case string:
-		return &jvalue{kind: jString, s: t}
-	case []any:
-		v := &jvalue{kind: jArray, arr: make([]*jvalue, len(t))}
-		for i, e := range t {
-			v.arr[i] = fromGo(e)
-		}
-		return v
-	case map[string]any:
-		v := &jvalue{kind: jObject}
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			v.set(k, fromGo(t[k]))
-		}
-		v.sortJSKeys()
-		return v
-	}
-	if n, ok := toFloat(x); ok {
-		return &jvalue{kind: jNumber, n: n}
-	}
-	return &jvalue{kind: jNull}
-}
-
-// toGo converts a jvalue to the encoding/json representation.
-func (v *jvalue) toGo() any {
-	switch v.kind {
-	case jBool:
-		return v.b
-	case jNumber:
-		return v.n
-	case jString:
-		return v.s
-	case jArray:
-		out := make([]any, len(v.arr))
-		for i, e := range v.arr {
-			out[i] = e.toGo()
-		}
-		return out
-	case jObject:
-		out := make(map[string]any, len(v.keys))
-		for i, k := range v.keys {
-			out[k] = v.vals[i].toGo()
-		}
-		return out
-	}
-	return nil
-}
-
 // stableJSON appends json-stable-stringify's output for v: compact JSON,
 // object keys sorted by UTF-16 code units, JSON.stringify's escaping and
 // number formatting.
