@@ -77,6 +77,14 @@ type Config struct {
 	// deletes with the membership keys: the replicated state of other
 	// packages.
 	ResetKeys []string
+	// WaitReplicas, when positive, makes membership changes and mutations
+	// wait (WAIT) for that many replicas of the control plane's master,
+	// narrowing the window in which a failover loses an acknowledged write.
+	// Heartbeats never wait. Default 0: no WAIT.
+	WaitReplicas int
+	// WaitTimeout bounds each WAIT (default: Heartbeat). A write that times
+	// out is kept and logged, not failed.
+	WaitTimeout time.Duration
 	// Registerer receives the node's Prometheus collector (default: none).
 	Registerer prometheus.Registerer
 	// StreamMaxLen caps the control stream (MAXLEN ~, default 10000).
@@ -109,6 +117,9 @@ func (c Config) withDefaults() Config {
 	if c.JoinAttemptInterval == 0 {
 		c.JoinAttemptInterval = DefaultJoinAttemptInterval
 	}
+	if c.WaitTimeout == 0 {
+		c.WaitTimeout = c.Heartbeat
+	}
 	if c.JoinTimeout == 0 {
 		c.JoinTimeout = DefaultJoinTimeout
 	}
@@ -140,6 +151,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: minimumNodes %d must be at least 1", ErrInvalidConfig, c.MinimumNodes)
 	case c.JoinAttemptInterval < 0:
 		return fmt.Errorf("%w: joinAttemptInterval %s is negative", ErrInvalidConfig, c.JoinAttemptInterval)
+	case c.WaitReplicas < 0 || c.WaitTimeout < 0:
+		return fmt.Errorf("%w: negative WAIT replicas %d or timeout %s", ErrInvalidConfig, c.WaitReplicas, c.WaitTimeout)
 	case c.JoinTimeout < 0:
 		return fmt.Errorf("%w: join timeout %s is negative", ErrInvalidConfig, c.JoinTimeout)
 	case c.StreamMaxLen < 100:

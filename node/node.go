@@ -347,7 +347,7 @@ func (n *Node) join(ctx context.Context, reason SyncReason) error {
 	jctx, cancel := context.WithTimeout(ctx, n.cfg.JoinTimeout)
 	defer cancel()
 	args := []string{n.cfg.ID, n.cardJS, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}
-	arr, err := scriptJoin.Exec(jctx, n.client, n.keys.script(), args).ToArray()
+	arr, err := n.exec(jctx, scriptJoin, n.keys.script(), args, true).ToArray()
 	if err != nil {
 		return fmt.Errorf("node: join script: %w", err)
 	}
@@ -387,8 +387,8 @@ func (n *Node) join(ctx context.Context, reason SyncReason) error {
 	n.recovered()
 	if n.isLeaving() {
 		// Leave ran while this join was in flight: undo it.
-		err := scriptLeave.Exec(ctx, n.client, n.keys.script(),
-			[]string{n.cfg.ID, incStr, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}).Error()
+		err := n.exec(ctx, scriptLeave, n.keys.script(),
+			[]string{n.cfg.ID, incStr, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}, true).Error()
 		n.mu.Lock()
 		n.st.member = false
 		n.mu.Unlock()
@@ -408,7 +408,7 @@ func (n *Node) resync(ctx context.Context) {
 	id, inc, _ := n.identity()
 	rctx, cancel := context.WithTimeout(ctx, n.cfg.JoinTimeout)
 	defer cancel()
-	arr, err := scriptResync.Exec(rctx, n.client, n.keys.script(), []string{id, inc}).ToArray()
+	arr, err := n.exec(rctx, scriptResync, n.keys.script(), []string{id, inc}, false).ToArray()
 	if err != nil {
 		n.failed(time.Now(), "resync", err)
 		return
@@ -660,7 +660,7 @@ func (n *Node) heartbeat(ctx context.Context) {
 	hctx, cancel := context.WithTimeout(ctx, n.cfg.Heartbeat)
 	defer cancel()
 	args := []string{id, inc, strconv.FormatInt(n.cfg.StreamMaxLen, 10), string(data)}
-	arr, err := scriptHeartbeat.Exec(hctx, n.client, n.keys.script(), args).ToArray()
+	arr, err := n.exec(hctx, scriptHeartbeat, n.keys.script(), args, false).ToArray()
 	now := time.Now()
 	if err != nil {
 		if ctx.Err() == nil {
@@ -695,7 +695,7 @@ func (n *Node) evictSuspects(ctx context.Context) {
 			s.ID, strconv.FormatUint(s.Incarnation, 10), strconv.FormatInt(n.cfg.EvictionTimeout.Milliseconds(), 10),
 			id, inc, strconv.FormatInt(n.cfg.StreamMaxLen, 10), "heartbeat timeout",
 		}
-		arr, err := scriptEvict.Exec(ectx, n.client, n.keys.script(), args).ToArray()
+		arr, err := n.exec(ectx, scriptEvict, n.keys.script(), args, true).ToArray()
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
@@ -835,7 +835,7 @@ func (n *Node) Mutate(ctx context.Context, m *Mutation, keys, args []string) (ru
 	}
 	allKeys := append(n.keys.script(), keys...)
 	allArgs := append([]string{id, inc, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}, args...)
-	arr, err := m.script.Exec(ctx, n.client, allKeys, allArgs).ToArray()
+	arr, err := n.exec(ctx, m.script, allKeys, allArgs, true).ToArray()
 	if err != nil {
 		return rueidis.RedisMessage{}, fmt.Errorf("node: mutation: %w", err)
 	}
@@ -855,7 +855,7 @@ func (n *Node) Mutate(ctx context.Context, m *Mutation, keys, args []string) (ru
 // (SyncRejoin). Safe for concurrent use.
 func (n *Node) Reset(ctx context.Context) error {
 	keys := append(n.keys.script(), n.cfg.ResetKeys...)
-	if err := scriptReset.Exec(ctx, n.client, keys, nil).Error(); err != nil {
+	if err := n.exec(ctx, scriptReset, keys, nil, true).Error(); err != nil {
 		return fmt.Errorf("node: reset: %w", err)
 	}
 	n.log.Warn("cluster state reset")
@@ -881,7 +881,7 @@ func (n *Node) leave(ctx context.Context) error {
 		return nil
 	}
 	args := []string{id, inc, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}
-	err := scriptLeave.Exec(ctx, n.client, n.keys.script(), args).Error()
+	err := n.exec(ctx, scriptLeave, n.keys.script(), args, true).Error()
 	if err != nil {
 		return fmt.Errorf("node: leave: %w", err)
 	}

@@ -2,7 +2,9 @@ package node_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,9 +67,15 @@ type testNode struct {
 // startNodes runs nodes with ids on one prefix until the test ends.
 func startNodes(t *testing.T, client rueidis.Client, prefix string, ids ...string) []*testNode {
 	t.Helper()
+	return startNodesWith(t, client, node.Config{Prefix: prefix, Heartbeat: 100 * time.Millisecond}, ids...)
+}
+
+func startNodesWith(t *testing.T, client rueidis.Client, cfg node.Config, ids ...string) []*testNode {
+	t.Helper()
 	var out []*testNode
 	for _, id := range ids {
-		n, err := node.New(client, node.Config{ID: id, Prefix: prefix, Heartbeat: 100 * time.Millisecond})
+		cfg.ID = id
+		n, err := node.New(client, cfg)
 		require.NoError(t, err)
 		rec := &recorder{}
 		require.NoError(t, n.Handle("Set", rec.handle))
@@ -203,4 +211,46 @@ func TestRunTwiceAndLeaveIdempotent(t *testing.T) {
 	members, err := client.Do(context.Background(), client.B().Hlen().Key(node.Keys{Prefix: prefix}.Members()).Build()).AsInt64()
 	require.NoError(t, err)
 	assert.Zero(t, members)
+}
+
+func TestWaitReplicas(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	nodes := startNodesWith(t, client, node.Config{Prefix: prefix, Heartbeat: 100 * time.Millisecond, WaitReplicas: 1, Logger: logger}, "a", "b")
+	set := node.NewMutation(`return append('Set', ARGV[1])`)
+	res, err := nodes[0].Mutate(context.Background(), set, nil, []string{"v"})
+	require.NoError(t, err)
+	seq, err := res.AsInt64()
+	require.NoError(t, err)
+	for _, n := range nodes {
+		require.Eventually(t, func() bool {
+			entries, _ := n.rec.snapshot()
+			return len(entries) == 1 && entries[0].Seq == seq
+		}, 2*time.Second, 5*time.Millisecond)
+	}
+	nodes[1].stop()
+	require.Eventually(t, func() bool { return len(nodes[0].Members(context.Background())) == 1 }, 2*time.Second, 5*time.Millisecond)
+	if testCluster.IsCluster() {
+		// Joins, the mutation and the leave were all acknowledged by a replica.
+		assert.NotContains(t, logs.String(), "not acknowledged")
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -32,6 +32,9 @@ type Config struct {
 	ESURL     string   // Elasticsearch URL when Storage is "elasticsearch"
 	LogFormat string   // "text" (default) or "json"
 	LogLevel  string   // "debug", "info" (default), "warn", "error"
+	// WaitReplicas makes membership changes and mutations WAIT for that
+	// many replicas (default 0: no WAIT). See node.Config.WaitReplicas.
+	WaitReplicas int
 
 	MinimumNodes        int           // plugins.cluster.minimumNodes (default 1)
 	RetryJoin           int           // plugins.cluster.retryJoin (default 30)
@@ -186,6 +189,7 @@ var envVars = map[string]string{
 	"config":        "SC_CONFIG",
 	"log-format":    "SC_LOG_FORMAT",
 	"log-level":     "SC_LOG_LEVEL",
+	"wait-replicas": "SC_WAIT_REPLICAS",
 }
 
 // LoadConfig builds the serve configuration from args (without the
@@ -207,6 +211,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		configFile   = fs.String("config", "", "JSON file in .kuzzlerc shape (SC_CONFIG)")
 		logFormat    = fs.String("log-format", "text", "log format: text or json (SC_LOG_FORMAT)")
 		logLevel     = fs.String("log-level", "info", "log level: debug, info, warn, error (SC_LOG_LEVEL)")
+		waitReplicas = fs.Int("wait-replicas", 0, "replicas each membership change and mutation waits for, 0 for none (SC_WAIT_REPLICAS)")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -277,6 +282,13 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 			return Config{}, fmt.Errorf("%w: minimum nodes %q: %w", ErrConfig, v, err)
 		}
 		c.MinimumNodes = n
+	}
+	if v, ok := value("wait-replicas", strconv.Itoa(*waitReplicas)); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("%w: wait replicas %q: %w", ErrConfig, v, err)
+		}
+		c.WaitReplicas = n
 	}
 	if v, ok := value("heartbeat", heartbeat.String()); ok {
 		d, err := time.ParseDuration(v)
@@ -362,6 +374,7 @@ func (c Config) nodeConfig() node.Config {
 		RetryJoin:           c.RetryJoin,
 		JoinAttemptInterval: c.JoinAttemptInterval,
 		JoinTimeout:         c.DiscoverTimeout,
+		WaitReplicas:        c.WaitReplicas,
 	}
 }
 

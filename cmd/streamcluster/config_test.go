@@ -70,9 +70,10 @@ func TestLoadConfigDeepMergeAndPrecedence(t *testing.T) {
 	host, _ := os.Hostname()
 	assert.Equal(t, host+":9000", c.Advertise)
 
-	c, err = LoadConfig([]string{"--minimum-nodes", "5", "--listen", "10.1.1.1:7600"}, e, io.Discard)
+	c, err = LoadConfig([]string{"--minimum-nodes", "5", "--listen", "10.1.1.1:7600", "--wait-replicas", "1"}, e, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, 5, c.MinimumNodes)
+	assert.Equal(t, 1, c.nodeConfig().WaitReplicas)
 	assert.Equal(t, "10.1.1.1:7600", c.Advertise)
 }
 
@@ -106,6 +107,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{desc: "missing file", args: []string{"--config", "/nonexistent/kuzzlerc"}, wantErr: "no such file"},
 		{desc: "wrong type in file", file: `{"plugins": {"cluster": {"minimumNodes": "two"}}}`, wantErr: "config file"},
 		{desc: "stray argument", args: []string{"extra"}, wantErr: "unexpected arguments"},
+		{desc: "negative wait replicas", args: []string{"--wait-replicas", "-1"}, wantErr: "negative WAIT"},
 		{desc: "listen without port", args: []string{"--listen", "localhost"}, wantErr: "not host:port"},
 	}
 	for _, tt := range tests {

@@ -148,7 +148,7 @@ func incarnations(procs ...*proc) map[string]uint64 {
 }
 
 func TestRedisFailoverEvictsNobody(t *testing.T) {
-	c := newCluster(t, 300*time.Millisecond)
+	c := newCluster(t, 300*time.Millisecond, "--wait-replicas", "1")
 	a, b, cc := c.start("a"), c.start("b"), c.start("c")
 	waitAllReady(t, 5*time.Second, a, b, cc)
 	want := incarnations(a, b, cc)
