@@ -38,6 +38,10 @@
 // find the new master before it suspects them, and the eviction script's
 // Redis TIME check protects peers whose heartbeats Redis did record.
 //
+// With Config.WaitReplicas set, joins, evictions, leaves and mutations are
+// followed by WAIT on the same connection (heartbeats never wait); a
+// failover can still lose a write, which the sequence check then catches.
+//
 // # Extension point for replicated state
 //
 // Other packages (the realtime layer) keep their replicated state in keys
