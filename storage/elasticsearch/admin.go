@@ -3,6 +3,7 @@ package elasticsearch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -64,7 +65,7 @@ func (s *Store) createHidden(ctx context.Context, index string) error {
 	}}, nil)
 	if err != nil {
 		var re *responseError
-		if asResponse(err, &re) && re.Err.Type == "resource_already_exists_exception" {
+		if errors.As(err, &re) && re.Err.Type == "resource_already_exists_exception" {
 			return storage.IndexAlreadyExists(index)
 		}
 		return s.mapError(err, index, "", "")
@@ -175,7 +176,7 @@ func (s *Store) CreateCollection(ctx context.Context, index, coll string, mappin
 	}}, nil)
 	if err != nil {
 		var re *responseError
-		if !asResponse(err, &re) || re.Err.Type != "resource_already_exists_exception" {
+		if !errors.As(err, &re) || re.Err.Type != "resource_already_exists_exception" {
 			return s.mapError(err, index, coll, "")
 		}
 		// Created concurrently: fine, as in Kuzzle.
@@ -322,8 +323,4 @@ func (s *Store) GetMapping(ctx context.Context, index, coll string) (json.RawMes
 		return json.Marshal(m)
 	}
 	return nil, s.missingCollection(ctx, index, coll)
-}
-
-func asResponse(err error, re **responseError) bool {
-	return err != nil && errorsAs(err, re)
 }

@@ -74,8 +74,8 @@ type esError struct {
 type responseError struct {
 	Status int
 	Err    esError
-	// Body is the decoded body when it is not an error object (a 404 GET
-	// answers {"_index", "_id", "found": false}).
+	// Found and ID come from a body that is not an error object (a 404
+	// GET answers {"_index", "_id", "found": false}).
 	Found *bool
 	ID    string
 }
@@ -277,8 +277,6 @@ func refreshQuery(q url.Values, refresh string) url.Values {
 	}
 	return q
 }
-
-func errorsAs(err error, target **responseError) bool { return errors.As(err, target) }
 
 // encodeJSON encodes v without HTML escaping ('&' stays '&' in names).
 func encodeJSON(v any) ([]byte, error) {
