@@ -19,7 +19,14 @@ const byId = new Map();
 const filters = data.filters.map((filter, i) => {
   try {
     const n = koncorde.normalize(filter, data.index);
-    koncorde.store(n);
+    try {
+      koncorde.store(n);
+    } catch (e) {
+      // Koncorde validates some filters it then fails to store (for
+      // instance {not: {nothing: true}}).
+      koncorde.remove(n.id, data.index);
+      return { filter, error: 'store: ' + e.message };
+    }
     if (!byId.has(n.id)) byId.set(n.id, []);
     byId.get(n.id).push(i);
     return { filter, id: n.id, normalized: n.filter };
@@ -32,7 +39,7 @@ const docs = data.docs.map(({ doc, id }) => {
   const body = id ? Object.assign({}, doc, { _id: id }) : doc;
   const matched = [];
   for (const fid of koncorde.test(body, data.index)) {
-    matched.push(...byId.get(fid));
+    matched.push(...(byId.get(fid) || []));
   }
   return { doc, id, matched: matched.sort((a, b) => a - b) };
 });
