@@ -119,7 +119,9 @@ func (s *Store) do(ctx context.Context, r request, out any) error {
 	if err != nil {
 		return fmt.Errorf("elasticsearch: build request: %w", err)
 	}
-	req.URL.Scheme, req.URL.Host = "", ""
+	// The transport fills scheme and host from the node it picks; an empty
+	// req.Host makes the Host header follow that node (proxies route on it).
+	req.URL.Scheme, req.URL.Host, req.Host = "", "", ""
 	if body != nil {
 		if r.ndjson {
 			req.Header.Set("Content-Type", "application/x-ndjson")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -125,6 +126,9 @@ func (rs *replayServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rs.next++
 	rs.mu.Unlock()
 
+	if want := strings.TrimPrefix(srvURL(r), "http://"); r.Host != want {
+		rs.t.Errorf("%s:%d: Host header %q, want the node's %q", rs.file, ex.line, r.Host, want)
+	}
 	if msg := ex.mismatch(r, body); msg != "" {
 		rs.t.Errorf("%s:%d: request differs from the recording: %s", rs.file, ex.line, msg)
 		http.Error(w, msg, http.StatusTeapot)
@@ -180,4 +184,13 @@ func (ex exchange) mismatch(r *http.Request, body []byte) string {
 		}
 	}
 	return ""
+}
+
+// srvURL is the address the request was sent to, as the server sees it.
+func srvURL(r *http.Request) string {
+	addr, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if addr == nil {
+		return ""
+	}
+	return "http://" + addr.String()
 }
