@@ -29,12 +29,17 @@
 // Known, deliberate differences with Koncorde 4.7 (all edge cases where
 // Koncorde is inconsistent): exclusive range bounds are exact (Koncorde
 // shifts them by 1e-10); "not regexp" on a non-string value matches (Koncorde
-// tests the value's string form); "not select" is the negation of "select"
-// (Koncorde never matches it); filters whose minimized form reuses a
+// tests the value's string form); "not select" and "not nothing" are
+// accepted with their logical meaning (Koncorde validates them, then fails
+// to store them with a TypeError); filters whose minimized form reuses a
 // condition with both polarities are evaluated correctly (Koncorde's
 // canonicalizer shares mutable condition objects between AND-groups); the
 // array form of "not exists" does not make "equals"/"exists" on the same
-// field impossible; distances accept only node-units' distance units.
+// field impossible, and "equals" compares types strictly there too;
+// distances accept only node-units' distance units; a document holding
+// both a literal dotted key and the nested path of the same name resolves
+// to the nested value first found by path splitting (Koncorde: the last key
+// in insertion order).
 //
 // # Concurrency
 //
