@@ -151,6 +151,15 @@ func (ex exchange) mismatch(r *http.Request, body []byte) string {
 	if q := r.URL.Query(); !reflect.DeepEqual(q, ex.query) && !(len(q) == 0 && len(ex.query) == 0) {
 		return fmt.Sprintf("%s %s: got query %v, recorded %v", ex.method, ex.path, q, ex.query)
 	}
+	if len(body) > 0 {
+		want := "application/json"
+		if strings.HasSuffix(ex.path, "/_bulk") {
+			want = "application/x-ndjson"
+		}
+		if ct := r.Header.Get("Content-Type"); ct != want {
+			return fmt.Sprintf("%s %s: Content-Type %q, want %q", ex.method, ex.path, ct, want)
+		}
+	}
 	var got []string
 	if strings.HasSuffix(ex.path, "/_bulk") {
 		for _, l := range bytes.Split(bytes.TrimRight(body, "\n"), []byte("\n")) {
