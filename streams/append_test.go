@@ -238,3 +238,31 @@ func TestNewClientUnreachable(t *testing.T) {
 	_, err := streams.NewClient(cfg)
 	require.Error(t, err)
 }
+
+func TestNewClientWithACLUser(t *testing.T) {
+	ctx := ctxT(t)
+	user := rediscluster.UniquePrefix(t)
+	// ACL users are per process: create the user on every node.
+	for i := 0; i < testCluster.Len(); i++ {
+		admin, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{testCluster.Addr(i)}, ForceSingleClient: true, DisableCache: true})
+		require.NoError(t, err)
+		require.NoError(t, admin.Do(ctx, admin.B().AclSetuser().Username(user).Rule("on", ">s3cret-pass", "~*", "&*", "+@all").Build()).Error())
+		t.Cleanup(func() {
+			_ = admin.Do(context.Background(), admin.B().AclDeluser().Username(user).Build()).Error()
+			admin.Close()
+		})
+	}
+
+	cfg := testConfig(t, testCluster.Addrs())
+	cfg.Username, cfg.Password = user, "s3cret-pass"
+	client := newClient(t, cfg)
+	who, err := client.Do(ctx, client.B().AclWhoami().Build()).ToString()
+	require.NoError(t, err)
+	require.Equal(t, user, who)
+	_, _, err = streams.NewAppender(client, streams.NewCodec(nil), cfg).AppendControl(ctx, streams.Envelope{Type: "T", Sender: "s"})
+	require.NoError(t, err)
+
+	cfg.Password = "wrong"
+	_, err = streams.NewClient(cfg)
+	require.Error(t, err)
+}
