@@ -22,7 +22,9 @@
 // Stores that do not run Elasticsearch evaluate this subset of the query
 // DSL (CompileQuery): match_all, term, terms, range (gt, gte, lt, lte),
 // exists, ids, bool (must, filter, should with minimum_should_match,
-// must_not), plus sort (field names, {field: order} and {field: {order}})
+// must_not), match (approximated: lowercased letter/digit tokens, operator
+// or/and; no mappings, so a keyword field matches like a text one), plus
+// sort (field names, {field: order} and {field: {order}})
 // and from/size. Other keywords fail with
 // services.storage.unknown_query_keyword.
 //

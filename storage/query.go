@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Matcher tells whether a document matches a compiled query. It is pure and
@@ -68,6 +69,8 @@ func compileClause(clause map[string]json.RawMessage) (Matcher, error) {
 			return compileIDs(body)
 		case "bool":
 			return compileBool(body)
+		case "match":
+			return compileMatch(body)
 		default:
 			return nil, UnknownQueryKeyword(kw)
 		}
@@ -117,6 +120,86 @@ func compileTerm(body json.RawMessage) (Matcher, error) {
 	return MatchFunc(func(id string, src map[string]any) bool {
 		return slices.ContainsFunc(fieldValues(src, id, field), func(x any) bool { return equalScalar(x, v) })
 	}), nil
+}
+
+// compileMatch approximates Elasticsearch's match query on text analysed
+// by the standard analyzer: the query and the field's strings are split
+// into lowercased runs of letters and digits; a document matches when one
+// query token (operator "or", the default) or every token ("and") is among
+// the field's tokens. Numbers and booleans compare for equality.
+func compileMatch(body json.RawMessage) (Matcher, error) {
+	field, raw, err := singleField("match", body)
+	if err != nil {
+		return nil, err
+	}
+	v, err := decodeValue(raw)
+	if err != nil {
+		return nil, BadQuery("[match] invalid value")
+	}
+	and := false
+	if obj, ok := v.(map[string]any); ok {
+		q, ok := obj["query"]
+		if !ok {
+			return nil, BadQuery("[match] query does not support an object without \"query\"")
+		}
+		switch op := obj["operator"].(type) {
+		case nil:
+		case string:
+			switch strings.ToLower(op) {
+			case "and":
+				and = true
+			case "or":
+			default:
+				return nil, BadQuery(fmt.Sprintf("[match] unknown operator %q", op))
+			}
+		default:
+			return nil, BadQuery("[match] operator must be a string")
+		}
+		v = q
+	}
+	q, ok := v.(string)
+	if !ok {
+		if !isScalar(v) {
+			return nil, BadQuery("[match] value must be a string, number or boolean")
+		}
+		return MatchFunc(func(id string, src map[string]any) bool {
+			return slices.ContainsFunc(fieldValues(src, id, field), func(x any) bool { return equalScalar(x, v) })
+		}), nil
+	}
+	want := tokens(q)
+	return MatchFunc(func(id string, src map[string]any) bool {
+		if len(want) == 0 {
+			return false
+		}
+		have := map[string]bool{}
+		for _, x := range fieldValues(src, id, field) {
+			switch y := x.(type) {
+			case string:
+				for _, tok := range tokens(y) {
+					have[tok] = true
+				}
+			case float64, bool:
+				have[fmt.Sprint(y)] = true
+			}
+		}
+		n := 0
+		for _, tok := range want {
+			if have[tok] {
+				n++
+			}
+		}
+		if and {
+			return n == len(want)
+		}
+		return n > 0
+	}), nil
+}
+
+// tokens splits s into lowercased runs of letters and digits.
+func tokens(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
 }
 
 func compileTerms(body json.RawMessage) (Matcher, error) {

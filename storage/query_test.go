@@ -60,6 +60,12 @@ func TestCompileQuery(t *testing.T) {
 		{"bool should optional with must", `{"bool":{"must":{"term":{"age":25}},"should":[{"term":{"name":"x"}}]}}`, true},
 		{"bool minimum_should_match", `{"bool":{"should":[{"term":{"name":"ann"}},{"term":{"age":1}}],"minimum_should_match":2}}`, false},
 		{"bool empty", `{"bool":{}}`, true},
+		{"match token", `{"match":{"info.team":"RED team"}}`, true},
+		{"match and", `{"match":{"info.team":{"query":"red team","operator":"and"}}}`, false},
+		{"match and all present", `{"match":{"tags":{"query":"b a","operator":"AND"}}}`, true},
+		{"match none", `{"match":{"name":"bob"}}`, false},
+		{"match number", `{"match":{"age":25}}`, true},
+		{"match punctuation only", `{"match":{"name":"--"}}`, false},
 	}
 	for _, tc := range cases {
 		m, err := storage.CompileQuery(json.RawMessage(tc.query))
@@ -75,7 +81,7 @@ func TestCompileQueryErrors(t *testing.T) {
 		{"not an object", `[1]`, "services.storage.unexpected_bad_request"},
 		{"two keywords", `{"term":{"a":1},"ids":{"values":[]}}`, "services.storage.unexpected_bad_request"},
 		{"unknown keyword", `{"equals":{"a":1}}`, "services.storage.unknown_query_keyword"},
-		{"unknown nested keyword", `{"bool":{"must":[{"match":{"a":1}}]}}`, "services.storage.unknown_query_keyword"},
+		{"unknown nested keyword", `{"bool":{"must":[{"prefix":{"a":"x"}}]}}`, "services.storage.unknown_query_keyword"},
 		{"term two fields", `{"term":{"a":1,"b":2}}`, "services.storage.unexpected_bad_request"},
 		{"term object without value", `{"term":{"a":{"x":1}}}`, "services.storage.unexpected_bad_request"},
 		{"term array", `{"term":{"a":[1]}}`, "services.storage.unexpected_bad_request"},
@@ -84,6 +90,8 @@ func TestCompileQueryErrors(t *testing.T) {
 		{"range bad bound", `{"range":{"a":{"gt":true}}}`, "services.storage.unexpected_bad_request"},
 		{"exists no field", `{"exists":{}}`, "services.storage.unexpected_bad_request"},
 		{"ids not strings", `{"ids":{"values":[1]}}`, "services.storage.unexpected_bad_request"},
+		{"match bad operator", `{"match":{"a":{"query":"x","operator":"xor"}}}`, "services.storage.unexpected_bad_request"},
+		{"match object without query", `{"match":{"a":{"x":1}}}`, "services.storage.unexpected_bad_request"},
 		{"bool unknown occurrence", `{"bool":{"maybe":[]}}`, "services.storage.unexpected_bad_request"},
 		{"bool negative msm", `{"bool":{"minimum_should_match":-1}}`, "services.storage.unexpected_bad_request"},
 	}

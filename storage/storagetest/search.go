@@ -57,6 +57,7 @@ func testSearch(t *testing.T, s storage.Store) {
 		{"bool should alone needs one", `{"bool":{"should":[{"term":{"city":"lyon"}},{"term":{"name":"dan"}}]}}`, []string{"p2", "p4", "p5"}},
 		{"bool should is optional next to filter", `{"bool":{"filter":[{"range":{"age":{"gte":20}}}],"should":[{"term":{"city":"paris"}}]}}`, []string{"p1", "p2", "p3", "p5", "p6"}},
 		{"bool minimum_should_match", `{"bool":{"should":[{"term":{"city":"lyon"}},{"range":{"age":{"gt":50}}},{"term":{"tags":"c"}}],"minimum_should_match":2}}`, []string{"p5"}},
+		{"match", `{"match":{"city":"nice"}}`, []string{"p4"}},
 	}
 	for _, tc := range cases {
 		res, err := s.Search(ctx, index, coll, storage.SearchRequest{
