@@ -23,8 +23,9 @@
 // DSL (CompileQuery): match_all, term, terms, range (gt, gte, lt, lte),
 // exists, ids, bool (must, filter, should with minimum_should_match,
 // must_not), match (approximated: lowercased letter/digit tokens, operator
-// or/and; no mappings, so a keyword field matches like a text one), plus
-// sort (field names, {field: order} and {field: {order}})
+// or/and; no mappings, so a keyword field matches like a text one),
+// geo_distance and geo_bounding_box (points as {lat, lon}, [lon, lat] or
+// "lat,lon"; no geohashes), plus sort (field names, {field: order} and {field: {order}})
 // and from/size. Other keywords fail with
 // services.storage.unknown_query_keyword.
 //

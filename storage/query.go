@@ -71,6 +71,10 @@ func compileClause(clause map[string]json.RawMessage) (Matcher, error) {
 			return compileBool(body)
 		case "match":
 			return compileMatch(body)
+		case "geo_distance":
+			return compileGeoDistance(body)
+		case "geo_bounding_box":
+			return compileGeoBoundingBox(body)
 		default:
 			return nil, UnknownQueryKeyword(kw)
 		}
