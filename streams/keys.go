@@ -14,6 +14,8 @@ const MaxNodeIDLen = 128
 //	{sc}:control            control stream
 //	{sc}:seq                cluster sequence counter
 //	{sc}:nodes, {sc}:rooms  snapshot keys (ControlKey for others)
+//	{sc}:members, {sc}:hb   membership snapshot (ids → incarnation, last heartbeat)
+//	{sc}:incarnation        incarnation counter
 //	sc:{node-<id>}:inbox    a node's inbox stream
 //
 // Control-plane keys share the hash tag {sc} so one Lua script may touch
@@ -36,6 +38,10 @@ func NewKeys(prefix string) Keys {
 // Prefix returns the prefix.
 func (k Keys) Prefix() string { return k.prefix }
 
+// Tag is the control plane's hash tag, "{sc}". Every key that a script
+// touches together with the control stream must contain it.
+func (k Keys) Tag() string { return k.tag[:len(k.tag)-1] }
+
 // Control is the control stream, "{sc}:control".
 func (k Keys) Control() string { return k.tag + "control" }
 
@@ -47,6 +53,17 @@ func (k Keys) Nodes() string { return k.tag + "nodes" }
 
 // Rooms is the rooms snapshot, "{sc}:rooms".
 func (k Keys) Rooms() string { return k.tag + "rooms" }
+
+// Members maps node id → current incarnation, "{sc}:members".
+func (k Keys) Members() string { return k.tag + "members" }
+
+// Heartbeats maps node id → Redis TIME (ms) of its last heartbeat,
+// "{sc}:hb".
+func (k Keys) Heartbeats() string { return k.tag + "hb" }
+
+// Incarnation is the counter that gives every join of a node a new
+// incarnation, "{sc}:incarnation".
+func (k Keys) Incarnation() string { return k.tag + "incarnation" }
 
 // ControlKey is any other control-plane key, "{sc}:<name>", in the same
 // hash slot as the control stream.

@@ -11,9 +11,31 @@ import (
 //go:embed lua/*.lua
 var luaFS embed.FS
 
+// ControlAppendLua is the Lua source of lua/control_lib.lua. It defines
+// two local functions for scripts that append control entries in the same
+// script as other writes (package node's membership scripts):
+//
+//	streams_append_control(stream, seqkey, maxlen, fields) -> seq, id
+//	streams_fields(blob, sig) -> {"e", blob[, "s", sig]}
+//
+// The first does INCR of the sequence counter and XADD [MAXLEN ~] with the
+// sequence in field "q", exactly as Appender.AppendControl; the second
+// turns an encoded envelope (Fields.Blob, Fields.Sig, "" when unsigned)
+// passed as two script arguments into field/value pairs. Prepend it to
+// the script's own source.
+var ControlAppendLua = mustRead(luaFS, "lua/control_lib.lua")
+
 // appendControlScript appends to the control stream with INCR of the
-// sequence counter (lua/append_control.lua).
-var appendControlScript = MustScript(luaFS, "lua/append_control.lua")
+// sequence counter (lua/append_control.lua over lua/control_lib.lua).
+var appendControlScript = rueidis.NewLuaScript(ControlAppendLua + mustRead(luaFS, "lua/append_control.lua"))
+
+func mustRead(fsys fs.FS, name string) string {
+	src, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		panic(fmt.Sprintf("streams: load script %s: %v", name, err))
+	}
+	return string(src)
+}
 
 // Script reads a Lua script from fsys (typically an embed.FS) and returns
 // it as a rueidis script: Exec sends EVALSHA and falls back to EVAL on
