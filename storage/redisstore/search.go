@@ -143,8 +143,21 @@ func (s *Store) Scroll(ctx context.Context, scrollID string, ttl time.Duration) 
 	return out, nil
 }
 
-// Count implements storage.Store.
+// Count implements storage.Store. Counting everything reads no document.
 func (s *Store) Count(ctx context.Context, index, coll string, q storage.Query) (int, error) {
+	if storage.IsEmptyJSON(q.Body) && q.Lang != "" && q.Lang != storage.LangElasticsearch && q.Lang != storage.LangKoncorde {
+		return 0, storage.InvalidArgument("lang", "\"elasticsearch\" or \"koncorde\"")
+	}
+	if storage.IsEmptyJSON(q.Body) {
+		if err := s.requireCollection(ctx, index, coll); err != nil {
+			return 0, err
+		}
+		n, err := s.c.Do(ctx, s.c.B().Hlen().Key(s.k.coll(index, coll)[1]).Build()).AsInt64()
+		if err != nil {
+			return 0, fmt.Errorf("redisstore: count: %w", err)
+		}
+		return int(n), nil
+	}
 	docs, err := s.matching(ctx, index, coll, q)
 	return len(docs), err
 }
