@@ -145,10 +145,8 @@ func (s *Store) Scroll(ctx context.Context, scrollID string, ttl time.Duration) 
 
 // Count implements storage.Store. Counting everything reads no document.
 func (s *Store) Count(ctx context.Context, index, coll string, q storage.Query) (int, error) {
-	if storage.IsEmptyJSON(q.Body) && q.Lang != "" && q.Lang != storage.LangElasticsearch && q.Lang != storage.LangKoncorde {
-		return 0, storage.InvalidArgument("lang", "\"elasticsearch\" or \"koncorde\"")
-	}
-	if storage.IsEmptyJSON(q.Body) {
+	knownLang := q.Lang == "" || q.Lang == storage.LangElasticsearch || q.Lang == storage.LangKoncorde
+	if knownLang && storage.IsEmptyJSON(q.Body) {
 		if err := s.requireCollection(ctx, index, coll); err != nil {
 			return 0, err
 		}
