@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -454,7 +455,7 @@ func (r *Request) bulkDocuments(upsert bool) ([]bulkDoc, error) {
 			return nil, kerr("api.assert.invalid_type", "body.documents", "object[]")
 		}
 		if _, ok := m["_source"]; ok {
-			return nil, kerr("api.assert.unexpected_argument", "documents["+itoa(i)+"]._source", "documents["+itoa(i)+"].body")
+			return nil, kerr("api.assert.unexpected_argument", "documents["+strconv.Itoa(i)+"]._source", "documents["+strconv.Itoa(i)+"].body")
 		}
 		var d bulkDoc
 		if id, ok := m["_id"].(string); ok {
@@ -482,7 +483,6 @@ func (r *Request) bulkDocuments(upsert bool) ([]bulkDoc, error) {
 	return out, nil
 }
 
-func itoa(i int) string { return string(mustJSON(i)) }
 
 type bulkErrorJSON struct {
 	Document map[string]any `json:"document"`
