@@ -483,7 +483,6 @@ func (r *Request) bulkDocuments(upsert bool) ([]bulkDoc, error) {
 	return out, nil
 }
 
-
 type bulkErrorJSON struct {
 	Document map[string]any `json:"document"`
 	Status   int            `json:"status"`
