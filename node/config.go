@@ -8,13 +8,15 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamcluster/streamcluster/streams"
 )
 
 // Defaults of Config, with the Kuzzle cluster plugin's names in comments.
 const (
 	// DefaultPrefix is the key prefix: control-plane keys live under the
 	// hash tag {sc}.
-	DefaultPrefix = "sc"
+	DefaultPrefix = streams.DefaultPrefix
 	// DefaultHeartbeat is timers.heartbeat: the heartbeat period.
 	DefaultHeartbeat = time.Second
 	// DefaultEvictionFactor gives timers.evictionTimeout when it is unset:
@@ -85,6 +87,14 @@ type Config struct {
 	// WaitTimeout bounds each WAIT (default: Heartbeat). A write that times
 	// out is kept and logged, not failed.
 	WaitTimeout time.Duration
+	// Secret is the cluster's shared HMAC-SHA256 secret (at least
+	// streams.MinSecretLen bytes; every node must have the same one). When
+	// set, every control entry this node writes is signed and every entry
+	// it reads must carry a valid signature: unsigned or badly signed
+	// entries are skipped, logged and counted. Empty (the default): entries
+	// are neither signed nor checked, so anything that can write to Redis
+	// can write membership events. The slice is copied by New.
+	Secret []byte
 	// Registerer receives the node's Prometheus collector (default: none).
 	Registerer prometheus.Registerer
 	// StreamMaxLen caps the control stream (MAXLEN ~, default 10000).
@@ -138,9 +148,12 @@ func (c Config) withDefaults() Config {
 // Validate reports the first impossible value of c after defaults.
 func (c Config) Validate() error {
 	c = c.withDefaults()
+	if c.ID != "" {
+		if err := streams.ValidateNodeID(c.ID); err != nil {
+			return fmt.Errorf("%w: node id %q must not contain braces, colons or spaces (%w)", ErrInvalidConfig, c.ID, err)
+		}
+	}
 	switch {
-	case strings.ContainsAny(c.ID, "{}: \t\n"):
-		return fmt.Errorf("%w: node id %q must not contain braces, colons or spaces", ErrInvalidConfig, c.ID)
 	case strings.ContainsAny(c.Prefix, "{}"):
 		return fmt.Errorf("%w: prefix %q must not contain braces", ErrInvalidConfig, c.Prefix)
 	case c.Heartbeat < 10*time.Millisecond:
@@ -157,6 +170,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: join timeout %s is negative", ErrInvalidConfig, c.JoinTimeout)
 	case c.StreamMaxLen < 100:
 		return fmt.Errorf("%w: stream max length %d is below 100", ErrInvalidConfig, c.StreamMaxLen)
+	case len(c.Secret) > 0 && len(c.Secret) < streams.MinSecretLen:
+		return fmt.Errorf("%w: secret is %d bytes, want at least %d", ErrInvalidConfig, len(c.Secret), streams.MinSecretLen)
 	case c.ReadCount < 1:
 		return fmt.Errorf("%w: read count %d must be at least 1", ErrInvalidConfig, c.ReadCount)
 	}

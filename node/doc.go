@@ -4,13 +4,16 @@
 //
 // # Redis layout
 //
-// Every control-plane key shares the hash tag {prefix} (see Keys), so one
-// Lua script updates the snapshot and appends to the control stream
-// atomically:
+// Key names come from streams.Keys. Every control-plane key shares the
+// hash tag {prefix} (streams.Keys.Tag), so one Lua script updates the snapshot and
+// appends to the control stream atomically:
 //
-//   - {sc}:control: the control stream; each entry has fields t (type),
-//     s (cluster-wide sequence number from {sc}:seq, taken in the same
-//     script), n (sender id), i (sender incarnation), d (data);
+//   - {sc}:control: the control stream. Every entry is a streams envelope
+//     (fields "e" and, with a secret, "s"; see package streams) whose type
+//     is the entry type, sender the node id, incarnation the sender's
+//     incarnation and payload the entry's data, plus field "q": the
+//     cluster-wide sequence number taken from {sc}:seq in the same script
+//     (streams.ControlAppendLua, the code of streams.Appender.AppendControl);
 //   - {sc}:members (id → incarnation), {sc}:nodes (id → id card JSON),
 //     {sc}:hb (id → Redis TIME in ms of its last heartbeat): the snapshot;
 //   - {sc}:seq and {sc}:incarnation: counters, kept by Reset;
@@ -22,6 +25,40 @@
 // consecutive sequence numbers; any other number (a trimmed stream, a
 // failover that lost acknowledged writes) makes the node resync from the
 // snapshot (SyncResync).
+//
+// The node reads the control stream with its own XREADGROUP loop rather
+// than a consumer.Reader on purpose: the group's lifecycle is membership.
+// The join script creates it at the NodeJoined entry, eviction and leave
+// destroy it, resync moves it; a NOGROUP reply therefore means "this node
+// was evicted or the cluster was reset" and must lead to a resync or a
+// rejoin, which consumer.Reader's automatic group re-creation would hide
+// (it would silently resume from a position that matches no snapshot).
+// The loop also reads with NOACK (the group's position is the node's
+// position; nothing is ever re-read) and interleaves heartbeats and
+// evictions on the same goroutine. consumer.Groups gives the groups' lag.
+//
+// # Signed control entries
+//
+// Every control entry is encoded in Go with the node's streams.Codec
+// (Config.Secret): the node itself encodes its NodeJoined, Heartbeat and
+// NodeLeft, the evictor encodes the NodeEvicted it appends on behalf of
+// the cluster, and Mutate encodes the entries a Mutation appends. The
+// scripts only add field "q". With a secret, every entry is signed with
+// HMAC-SHA256 and every read entry is verified.
+//
+// An entry that the codec rejects (malformed, unknown version, unsigned,
+// badly signed) is skipped: logged at warn level ("control entry rejected
+// and skipped"), counted (Node.Rejected and the metric
+// streamcluster_control_rejected_total{reason}), never handed to a
+// handler, and it does not advance the node's sequence, whatever "q" it
+// carries. The sequence is outside the signature (Lua cannot sign), so a
+// rejected entry's "q" is not trusted either. Garbage XADDed straight into
+// the stream does not take a sequence number, so valid entries behind it
+// apply as usual. A forged entry appended through a script that INCRs
+// {sc}:seq burns a real sequence number: the next valid entry shows a gap
+// and the node resyncs from the snapshot. So a writer who can reach Redis
+// but lacks the secret cannot change membership or replicated state; the
+// most it can do is burn sequence numbers and cost resyncs.
 //
 // # Failure detection and fencing
 //
@@ -45,9 +82,10 @@
 // # Extension point for replicated state
 //
 // Other packages (the realtime layer) keep their replicated state in keys
-// under Keys.Tag() and change it only through a Mutation run by
+// under Keys().Tag() and change it only through a Mutation run by
 // Node.Mutate: the body runs fenced, in the same script as the control
-// entry it appends. Every node applies those entries with handlers
+// entries it appends (given to Mutate as Append values, encoded and signed
+// in Go; the body picks them with append(i)). Every node applies those entries with handlers
 // registered by Node.Handle (in stream order, on the driver goroutine) and
 // reloads its state on Node.OnSync (join, rejoin, resync; on rejoin it
 // re-announces its live local state). Handlers for NodeLeft and NodeEvicted
@@ -56,7 +94,8 @@
 //
 // # Usage
 //
-//	n, err := node.New(client, node.Config{APIAddress: "10.0.0.5:7512", Registerer: reg, Logger: log})
+//	client, err := streams.NewClient(streams.Config{Addrs: addrs})
+//	n, err := node.New(client, node.Config{APIAddress: "10.0.0.5:7512", Secret: secret, Registerer: reg, Logger: log})
 //	go func() { errc <- n.Run(ctx) }()   // joins, then runs until ctx is done
 //	...
 //	<-errc

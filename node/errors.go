@@ -18,7 +18,7 @@ var (
 	// ErrNotRunning is returned by Mutate before the first join.
 	ErrNotRunning = errors.New("node: not running")
 	// ErrCrossSlot is returned by Mutate for a key outside the control
-	// plane's hash tag (Keys.Tag): the script could not run atomically.
+	// plane's hash tag (streams.Keys.Tag): the script could not run atomically.
 	ErrCrossSlot = errors.New("node: key outside the control-plane hash tag")
 	// ErrRunning is returned by Run when it is called twice, and by Handle
 	// and OnSync after Run started.

@@ -22,6 +22,7 @@ type collector struct {
 	rejoins      *prometheus.Desc
 	resyncs      *prometheus.Desc
 	controlLag   *prometheus.Desc
+	rejected     *prometheus.Desc
 }
 
 func newCollector(n *Node) *collector {
@@ -38,17 +39,25 @@ func newCollector(n *Node) *collector {
 		rejoins:      d("rejoins_total", "Times this node rejoined after being evicted or reset."),
 		resyncs:      d("control_resyncs_total", "Full resyncs from the snapshot after a sequence gap or a lost group."),
 		controlLag:   d("control_lag_entries", "Control entries written before this node's last acknowledged heartbeat and not applied yet."),
+		rejected: d("control_rejected_total", "Control entries skipped because they are not valid streams envelopes, by reason "+
+			"(malformed, unknown_version, unsigned, bad_signature).", "reason"),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.members, c.ready, c.heartbeatAge, c.evictions, c.rejoins, c.resyncs, c.controlLag} {
+	for _, d := range []*prometheus.Desc{c.members, c.ready, c.heartbeatAge, c.evictions, c.rejoins, c.resyncs, c.controlLag, c.rejected} {
 		ch <- d
 	}
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	n := c.n
+	r := n.codec.Rejected()
+	for reason, v := range map[string]uint64{
+		"malformed": r.Malformed, "unknown_version": r.UnknownVersion, "unsigned": r.Unsigned, "bad_signature": r.BadSignature,
+	} {
+		ch <- prometheus.MustNewConstMetric(c.rejected, prometheus.CounterValue, float64(v), reason)
+	}
 	now := time.Now()
 	n.mu.Lock()
 	defer n.mu.Unlock()

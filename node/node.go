@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,14 +16,17 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/streamcluster/streamcluster/consumer"
+	"github.com/streamcluster/streamcluster/streams"
 )
 
 // maxBlock caps one blocking read, hence how long Run takes to return after
 // its context ends (rueidis cannot interrupt a blocking command).
 const maxBlock = 250 * time.Millisecond
 
-// Control entry types written by the node itself. Other packages add their
-// own types through Mutation and Handle.
+// Control entry types written by the node itself (streams envelope types).
+// Other packages add their own types through Mutation and Handle.
 const (
 	TypeNodeJoined  = "NodeJoined"
 	TypeHeartbeat   = "Heartbeat"
@@ -48,14 +52,15 @@ type Member struct {
 	Lag          int64         // control entries its group has not read yet; -1 when unknown
 }
 
-// Entry is one control-stream entry handed to a Handler.
+// Entry is one control-stream entry handed to a Handler: a decoded (and,
+// with Config.Secret, verified) streams envelope.
 type Entry struct {
 	ID          string // stream entry id
-	Seq         int64  // cluster-wide sequence number
-	Type        string
+	Seq         int64  // cluster-wide sequence number (field "q")
+	Type        string // envelope type
 	Node        string // sender
 	Incarnation uint64 // sender's incarnation
-	Data        []byte
+	Data        []byte // envelope payload
 }
 
 // Handler applies a control entry to replicated state. Handlers run on the
@@ -105,7 +110,8 @@ type Sync struct {
 type Node struct {
 	client rueidis.Client
 	cfg    Config
-	keys   Keys
+	keys   streams.Keys
+	codec  *streams.Codec // encodes, signs, verifies control entries; counts rejections
 	log    *slog.Logger
 	card   IDCard
 	cardJS string
@@ -155,6 +161,7 @@ func New(client rueidis.Client, cfg Config) (*Node, error) {
 	}
 	cfg = cfg.withDefaults()
 	cfg.ResetKeys = append([]string(nil), cfg.ResetKeys...)
+	cfg.Secret = append([]byte(nil), cfg.Secret...)
 	if cfg.ID == "" {
 		var b [6]byte
 		if _, err := rand.Read(b[:]); err != nil {
@@ -165,7 +172,8 @@ func New(client rueidis.Client, cfg Config) (*Node, error) {
 	n := &Node{
 		client:   client,
 		cfg:      cfg,
-		keys:     Keys{Prefix: cfg.Prefix},
+		keys:     streams.NewKeys(cfg.Prefix),
+		codec:    streams.NewCodec(cfg.Secret),
 		log:      cfg.Logger.With(slog.String("node", cfg.ID)),
 		card:     IDCard{ID: cfg.ID, Address: cfg.APIAddress, Version: cfg.Version, StartedAt: time.Now().UTC()},
 		handlers: make(map[string][]Handler),
@@ -190,7 +198,31 @@ func New(client rueidis.Client, cfg Config) (*Node, error) {
 func (n *Node) ID() string { return n.cfg.ID }
 
 // Keys returns the key names of the cluster.
-func (n *Node) Keys() Keys { return n.keys }
+func (n *Node) Keys() streams.Keys { return n.keys }
+
+// Rejected returns how many control entries this node skipped because
+// they were malformed, of an unknown version, unsigned or badly signed.
+// Safe for concurrent use.
+func (n *Node) Rejected() streams.RejectStats { return n.codec.Rejected() }
+
+// scriptKeys are the six keys every control-plane script takes first.
+func (n *Node) scriptKeys() []string {
+	k := n.keys
+	return []string{k.Control(), k.Seq(), k.Incarnation(), k.Members(), k.Nodes(), k.Heartbeats()}
+}
+
+// encode encodes a control entry from sender (with its incarnation) for a
+// script that appends it: the script arguments blob and sig ("" when the
+// codec does not sign). The cluster sequence is added by the script.
+func (n *Node) encode(typ, sender string, inc uint64, payload []byte) ([]string, error) {
+	f, err := n.codec.EncodeControl(streams.Envelope{
+		Type: typ, Sender: sender, Incarnation: inc, Time: time.Now().UnixMilli(), Payload: payload,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("node: encode %s: %w", typ, err)
+	}
+	return []string{f.Blob, f.Sig}, nil
+}
 
 // Config returns the node's configuration, defaults applied.
 func (n *Node) Config() Config { return n.cfg }
@@ -319,10 +351,10 @@ func (n *Node) isMember() bool {
 	return n.st.member
 }
 
-func (n *Node) identity() (id, inc string, member bool) {
+func (n *Node) identity() (id string, inc uint64, member bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.cfg.ID, strconv.FormatUint(n.st.incarnation, 10), n.st.member
+	return n.cfg.ID, n.st.incarnation, n.st.member
 }
 
 // failed records a failed Redis call: the node stops suspecting peers
@@ -346,23 +378,34 @@ func (n *Node) recovered() {
 func (n *Node) join(ctx context.Context, reason SyncReason) error {
 	jctx, cancel := context.WithTimeout(ctx, n.cfg.JoinTimeout)
 	defer cancel()
-	args := []string{n.cfg.ID, n.cardJS, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}
-	arr, err := n.exec(jctx, scriptJoin, n.keys.script(), args, true).ToArray()
+	// The incarnation is taken before the script, so that the NodeJoined
+	// envelope can be encoded (and signed) with it in Go. A join that then
+	// fails burns an incarnation number, which is harmless.
+	newInc, err := n.client.Do(jctx, n.client.B().Incr().Key(n.keys.Incarnation()).Build()).AsInt64()
+	if err != nil {
+		return fmt.Errorf("node: incarnation: %w", err)
+	}
+	if newInc <= 0 {
+		return fmt.Errorf("node: incarnation counter %s is %d", n.keys.Incarnation(), newInc)
+	}
+	inc := uint64(newInc)
+	incStr := strconv.FormatUint(inc, 10)
+	entry, err := n.encode(TypeNodeJoined, n.cfg.ID, inc, []byte(n.cardJS))
+	if err != nil {
+		return err
+	}
+	args := append([]string{n.cfg.ID, incStr, n.cardJS, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}, entry...)
+	arr, err := n.exec(jctx, scriptJoin, n.scriptKeys(), args, true).ToArray()
 	if err != nil {
 		return fmt.Errorf("node: join script: %w", err)
 	}
 	if len(arr) != 6 {
 		return fmt.Errorf("node: join script: %d values", len(arr))
 	}
-	incStr, err1 := arr[0].ToString()
-	seq, err2 := arr[1].AsInt64()
-	snap, err3 := parseSnapshot(arr[3], arr[4], arr[5])
-	if err := errors.Join(err1, err2, err3); err != nil {
+	seq, err1 := arr[1].AsInt64()
+	snap, err2 := parseSnapshot(arr[3], arr[4], arr[5])
+	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("node: join reply: %w", err)
-	}
-	inc, err := strconv.ParseUint(incStr, 10, 64)
-	if err != nil {
-		return fmt.Errorf("node: join incarnation %q: %w", incStr, err)
 	}
 	// The inbox group: directed traffic for this node (read by the
 	// realtime layer). It survives rejoins; recreate it when it was deleted.
@@ -387,8 +430,7 @@ func (n *Node) join(ctx context.Context, reason SyncReason) error {
 	n.recovered()
 	if n.isLeaving() {
 		// Leave ran while this join was in flight: undo it.
-		err := n.exec(ctx, scriptLeave, n.keys.script(),
-			[]string{n.cfg.ID, incStr, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}, true).Error()
+		err := n.leaveScript(ctx, inc)
 		n.mu.Lock()
 		n.st.member = false
 		n.mu.Unlock()
@@ -408,7 +450,7 @@ func (n *Node) resync(ctx context.Context) {
 	id, inc, _ := n.identity()
 	rctx, cancel := context.WithTimeout(ctx, n.cfg.JoinTimeout)
 	defer cancel()
-	arr, err := n.exec(rctx, scriptResync, n.keys.script(), []string{id, inc}, false).ToArray()
+	arr, err := n.exec(rctx, scriptResync, n.scriptKeys(), []string{id, strconv.FormatUint(inc, 10)}, false).ToArray()
 	if err != nil {
 		n.failed(time.Now(), "resync", err)
 		return
@@ -524,29 +566,35 @@ func (n *Node) read(ctx context.Context, block time.Duration) ([]rueidis.XRangeE
 	return res[n.keys.Control()], nil
 }
 
-func parseEntry(x rueidis.XRangeEntry) (Entry, error) {
-	f := x.FieldValues
-	seq, err := strconv.ParseInt(f["s"], 10, 64)
+// decodeEntry decodes one control entry with the node's codec (which
+// counts rejections by reason).
+func (n *Node) decodeEntry(x rueidis.XRangeEntry) (Entry, error) {
+	env, err := n.codec.Decode(x.FieldValues)
 	if err != nil {
-		return Entry{}, fmt.Errorf("entry %s: seq: %w", x.ID, err)
+		return Entry{}, err
 	}
-	inc, err := strconv.ParseUint(f["i"], 10, 64)
-	if err != nil {
-		return Entry{}, fmt.Errorf("entry %s: incarnation: %w", x.ID, err)
+	if env.Seq > math.MaxInt64 {
+		return Entry{}, fmt.Errorf("sequence %d out of range", env.Seq)
 	}
-	return Entry{ID: x.ID, Seq: seq, Type: f["t"], Node: f["n"], Incarnation: inc, Data: []byte(f["d"])}, nil
+	return Entry{ID: x.ID, Seq: int64(env.Seq), Type: env.Type, Node: env.Sender, Incarnation: env.Incarnation, Data: env.Payload}, nil
 }
 
 func (n *Node) applyBatch(ctx context.Context, entries []rueidis.XRangeEntry, now time.Time) {
 	n.recovered()
 	for _, x := range entries {
-		e, err := parseEntry(x)
+		e, err := n.decodeEntry(x)
 		if err != nil {
-			// A malformed entry has no usable sequence number: treat it
-			// like a gap rather than guess.
-			n.log.Error("malformed control entry; resyncing", slog.Any("err", err))
-			n.resync(ctx)
-			return
+			// Skipped as if it were not there, and the sequence is not
+			// advanced, whatever "q" it carries: "q" is outside the
+			// signature, so a rejected entry's sequence is not trusted
+			// either. A forged entry written through the append script
+			// burned a real sequence number: the next valid entry then
+			// shows a gap and the node resyncs from the snapshot. Either
+			// way a forger without the secret cannot change state, only
+			// cost a resync.
+			n.log.Warn("control entry rejected and skipped (malformed, unsigned or badly signed)",
+				slog.String("entry", x.ID), slog.Any("err", err))
+			continue
 		}
 		if e.Seq != n.lastSeq+1 {
 			n.log.Warn("control sequence gap; resyncing from the snapshot",
@@ -657,10 +705,15 @@ func (n *Node) heartbeat(ctx context.Context) {
 		n.log.Error("heartbeat data", slog.Any("err", err))
 		return
 	}
+	entry, err := n.encode(TypeHeartbeat, id, inc, data)
+	if err != nil {
+		n.log.Error("heartbeat", slog.Any("err", err))
+		return
+	}
 	hctx, cancel := context.WithTimeout(ctx, n.cfg.Heartbeat)
 	defer cancel()
-	args := []string{id, inc, strconv.FormatInt(n.cfg.StreamMaxLen, 10), string(data)}
-	arr, err := n.exec(hctx, scriptHeartbeat, n.keys.script(), args, false).ToArray()
+	args := append([]string{id, strconv.FormatUint(inc, 10), strconv.FormatInt(n.cfg.StreamMaxLen, 10)}, entry...)
+	arr, err := n.exec(hctx, scriptHeartbeat, n.scriptKeys(), args, false).ToArray()
 	now := time.Now()
 	if err != nil {
 		if ctx.Err() == nil {
@@ -690,12 +743,26 @@ func (n *Node) evictSuspects(ctx context.Context) {
 		return
 	}
 	for _, s := range n.det.Suspects(now) {
-		ectx, cancel := context.WithTimeout(ctx, n.cfg.Heartbeat)
-		args := []string{
-			s.ID, strconv.FormatUint(s.Incarnation, 10), strconv.FormatInt(n.cfg.EvictionTimeout.Milliseconds(), 10),
-			id, inc, strconv.FormatInt(n.cfg.StreamMaxLen, 10), "heartbeat timeout",
+		// The evictor encodes NodeEvicted (sender: itself) before the
+		// script decides; the script appends it only when it evicts.
+		data, err := json.Marshal(evictedData{
+			ID: s.ID, Incarnation: strconv.FormatUint(s.Incarnation, 10), Reason: "heartbeat timeout", SilenceMs: s.Silence.Milliseconds(),
+		})
+		if err != nil {
+			n.log.Error("NodeEvicted data", slog.Any("err", err))
+			return
 		}
-		arr, err := n.exec(ectx, scriptEvict, n.keys.script(), args, true).ToArray()
+		entry, err := n.encode(TypeNodeEvicted, id, inc, data)
+		if err != nil {
+			n.log.Error("evict", slog.Any("err", err))
+			return
+		}
+		ectx, cancel := context.WithTimeout(ctx, n.cfg.Heartbeat)
+		args := append([]string{
+			s.ID, strconv.FormatUint(s.Incarnation, 10), strconv.FormatInt(n.cfg.EvictionTimeout.Milliseconds(), 10),
+			id, strconv.FormatUint(inc, 10), strconv.FormatInt(n.cfg.StreamMaxLen, 10),
+		}, entry...)
+		arr, err := n.exec(ectx, scriptEvict, n.scriptKeys(), args, true).ToArray()
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
@@ -705,8 +772,12 @@ func (n *Node) evictSuspects(ctx context.Context) {
 		}
 		switch code, _ := arr[0].AsInt64(); code {
 		case 1:
+			var redisSilence int64
+			if len(arr) > 2 {
+				redisSilence, _ = arr[2].AsInt64()
+			}
 			n.log.Warn("evicted a silent peer", slog.String("peer", s.ID), slog.Uint64("incarnation", s.Incarnation),
-				slog.Duration("silence", s.Silence))
+				slog.Duration("silence", s.Silence), slog.Duration("redis_silence", time.Duration(redisSilence)*time.Millisecond))
 			n.mu.Lock()
 			n.st.evictions++
 			n.removeLocked(s.ID, s.Incarnation)
@@ -791,36 +862,26 @@ func (n *Node) Members(ctx context.Context) []Member {
 func (n *Node) groupLags(ctx context.Context) map[string]int64 {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.Heartbeat)
 	defer cancel()
-	groups, err := n.client.Do(ctx, n.client.B().XinfoGroups().Key(n.keys.Control()).Build()).ToArray()
+	groups, err := consumer.Groups(ctx, n.client, n.keys.Control())
 	if err != nil {
 		return nil
 	}
 	out := make(map[string]int64, len(groups))
 	for _, g := range groups {
-		m, err := g.AsMap()
-		if err != nil {
-			continue
-		}
-		nameMsg := m["name"]
-		name, err := nameMsg.ToString()
-		if err != nil {
-			continue
-		}
-		lagMsg, ok := m["lag"]
-		if !ok {
-			continue
-		}
-		if lag, err := lagMsg.AsInt64(); err == nil {
-			out[name] = lag
+		if g.Lag >= 0 {
+			out[g.Name] = g.Lag
 		}
 	}
 	return out
 }
 
 // Mutate runs m fenced by this node's membership and incarnation (see
-// Mutation). It returns ErrFenced when this node is not a current member.
-// Safe for concurrent use.
-func (n *Node) Mutate(ctx context.Context, m *Mutation, keys, args []string) (rueidis.RedisMessage, error) {
+// Mutation), with the control entries its body may append (append(i)
+// appends entries[i-1]), encoded and signed here with this node as sender.
+// It returns ErrFenced when this node is not a current member, and
+// streams.ErrInvalidEnvelope (wrapped) for an entry that cannot be
+// encoded. Safe for concurrent use.
+func (n *Node) Mutate(ctx context.Context, m *Mutation, keys, args []string, entries ...Append) (rueidis.RedisMessage, error) {
 	if !n.started.Load() {
 		return rueidis.RedisMessage{}, ErrNotRunning
 	}
@@ -833,8 +894,17 @@ func (n *Node) Mutate(ctx context.Context, m *Mutation, keys, args []string) (ru
 			return rueidis.RedisMessage{}, fmt.Errorf("%w: key %q lacks the hash tag %s", ErrCrossSlot, k, n.keys.Tag())
 		}
 	}
-	allKeys := append(n.keys.script(), keys...)
-	allArgs := append([]string{id, inc, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}, args...)
+	allKeys := append(n.scriptKeys(), keys...)
+	allArgs := make([]string, 0, 4+2*len(entries)+len(args))
+	allArgs = append(allArgs, id, strconv.FormatUint(inc, 10), strconv.FormatInt(n.cfg.StreamMaxLen, 10), strconv.Itoa(len(entries)))
+	for _, a := range entries {
+		entry, err := n.encode(a.Type, id, inc, a.Data)
+		if err != nil {
+			return rueidis.RedisMessage{}, err
+		}
+		allArgs = append(allArgs, entry...)
+	}
+	allArgs = append(allArgs, args...)
 	arr, err := n.exec(ctx, m.script, allKeys, allArgs, true).ToArray()
 	if err != nil {
 		return rueidis.RedisMessage{}, fmt.Errorf("node: mutation: %w", err)
@@ -854,7 +924,7 @@ func (n *Node) Mutate(ctx context.Context, m *Mutation, keys, args []string) (ru
 // rejoins with a new incarnation and re-announces its live state
 // (SyncRejoin). Safe for concurrent use.
 func (n *Node) Reset(ctx context.Context) error {
-	keys := append(n.keys.script(), n.cfg.ResetKeys...)
+	keys := append(n.scriptKeys(), n.cfg.ResetKeys...)
 	if err := n.exec(ctx, scriptReset, keys, nil, true).Error(); err != nil {
 		return fmt.Errorf("node: reset: %w", err)
 	}
@@ -873,16 +943,14 @@ func (n *Node) Leave(ctx context.Context) error {
 
 func (n *Node) leave(ctx context.Context) error {
 	n.mu.Lock()
-	id, inc, member := n.cfg.ID, strconv.FormatUint(n.st.incarnation, 10), n.st.member
+	id, inc, member := n.cfg.ID, n.st.incarnation, n.st.member
 	n.st.leaving = true
 	n.st.member = false
 	n.mu.Unlock()
 	if !member {
 		return nil
 	}
-	args := []string{id, inc, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}
-	err := n.exec(ctx, scriptLeave, n.keys.script(), args, true).Error()
-	if err != nil {
+	if err := n.leaveScript(ctx, inc); err != nil {
 		return fmt.Errorf("node: leave: %w", err)
 	}
 	if err := n.client.Do(ctx, n.client.B().Del().Key(n.keys.Inbox(id)).Build()).Error(); err != nil {
@@ -890,6 +958,16 @@ func (n *Node) leave(ctx context.Context) error {
 	}
 	n.log.Info("left the cluster")
 	return nil
+}
+
+// leaveScript removes this node (incarnation inc) and appends NodeLeft.
+func (n *Node) leaveScript(ctx context.Context, inc uint64) error {
+	entry, err := n.encode(TypeNodeLeft, n.cfg.ID, inc, []byte("{}"))
+	if err != nil {
+		return err
+	}
+	args := append([]string{n.cfg.ID, strconv.FormatUint(inc, 10), strconv.FormatInt(n.cfg.StreamMaxLen, 10)}, entry...)
+	return n.exec(ctx, scriptLeave, n.scriptKeys(), args, true).Error()
 }
 
 // sleep waits d or until ctx is done; it reports whether ctx is still live.

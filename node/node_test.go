@@ -2,13 +2,16 @@ package node_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/streamcluster/streamcluster/node"
 	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
+	"github.com/streamcluster/streamcluster/streams"
 )
 
 var testCluster *rediscluster.Cluster
@@ -129,13 +133,14 @@ func TestMutationIsFencedAndReplicated(t *testing.T) {
 		assert.True(t, n.rec.hasSync(node.SyncJoin))
 	}
 
-	keys := node.Keys{Prefix: prefix}
+	keys := streams.NewKeys(prefix)
 	kv := keys.Tag() + ":kv"
 	set := node.NewMutation(`
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return append('Set', ARGV[1] .. '=' .. ARGV[2])`)
+return append(1)`)
+	setEntry := func(k, v string) node.Append { return node.Append{Type: "Set", Data: []byte(k + "=" + v)} }
 	ctx := context.Background()
-	res, err := a.Mutate(ctx, set, []string{kv}, []string{"x", "1"})
+	res, err := a.Mutate(ctx, set, []string{kv}, []string{"x", "1"}, setEntry("x", "1"))
 	require.NoError(t, err)
 	seq, err := res.AsInt64()
 	require.NoError(t, err)
@@ -153,13 +158,13 @@ return append('Set', ARGV[1] .. '=' .. ARGV[2])`)
 		assert.Equal(t, node.Entry{ID: entries[0].ID, Seq: seq, Type: "Set", Node: "a", Incarnation: entries[0].Incarnation, Data: []byte("x=1")}, entries[0])
 	}
 
-	_, err = a.Mutate(ctx, set, []string{"elsewhere"}, []string{"x", "1"})
+	_, err = a.Mutate(ctx, set, []string{"elsewhere"}, []string{"x", "1"}, setEntry("x", "1"))
 	assert.ErrorIs(t, err, node.ErrCrossSlot)
 
 	// Another incarnation of "b" registered behind b's back: b is fenced,
 	// its mutation is refused and writes nothing.
 	require.NoError(t, client.Do(ctx, client.B().Hset().Key(keys.Members()).FieldValue().FieldValue("b", "999999").Build()).Error())
-	_, err = b.Mutate(ctx, set, []string{kv}, []string{"y", "2"})
+	_, err = b.Mutate(ctx, set, []string{kv}, []string{"y", "2"}, setEntry("y", "2"))
 	assert.ErrorIs(t, err, node.ErrFenced)
 	exists, err := client.Do(ctx, client.B().Hexists().Key(kv).Field("y").Build()).AsBool()
 	require.NoError(t, err)
@@ -167,7 +172,7 @@ return append('Set', ARGV[1] .. '=' .. ARGV[2])`)
 
 	// b notices, rejoins with a new incarnation and can write again.
 	require.Eventually(t, func() bool { return b.rec.hasSync(node.SyncRejoin) && b.Ready() }, 3*time.Second, 5*time.Millisecond)
-	_, err = b.Mutate(ctx, set, []string{kv}, []string{"y", "2"})
+	_, err = b.Mutate(ctx, set, []string{kv}, []string{"y", "2"}, setEntry("y", "2"))
 	require.NoError(t, err)
 
 	a.stop()
@@ -182,7 +187,7 @@ func TestSequenceGapResyncs(t *testing.T) {
 	// A sequence number that never reaches the stream (as after a failover
 	// that lost an acknowledged write): every node must resync.
 	ctx := context.Background()
-	require.NoError(t, client.Do(ctx, client.B().Incr().Key(node.Keys{Prefix: prefix}.Seq()).Build()).Error())
+	require.NoError(t, client.Do(ctx, client.B().Incr().Key(streams.NewKeys(prefix).Seq()).Build()).Error())
 	for _, n := range nodes {
 		require.Eventually(t, func() bool { return n.rec.hasSync(node.SyncResync) }, 3*time.Second, 5*time.Millisecond, "node %s", n.ID())
 	}
@@ -208,7 +213,7 @@ func TestRunTwiceAndLeaveIdempotent(t *testing.T) {
 	n.stop()
 	assert.NoError(t, n.Leave(context.Background()))
 	assert.False(t, n.Ready())
-	members, err := client.Do(context.Background(), client.B().Hlen().Key(node.Keys{Prefix: prefix}.Members()).Build()).AsInt64()
+	members, err := client.Do(context.Background(), client.B().Hlen().Key(streams.NewKeys(prefix).Members()).Build()).AsInt64()
 	require.NoError(t, err)
 	assert.Zero(t, members)
 }
@@ -219,8 +224,8 @@ func TestWaitReplicas(t *testing.T) {
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	nodes := startNodesWith(t, client, node.Config{Prefix: prefix, Heartbeat: 100 * time.Millisecond, WaitReplicas: 1, Logger: logger}, "a", "b")
-	set := node.NewMutation(`return append('Set', ARGV[1])`)
-	res, err := nodes[0].Mutate(context.Background(), set, nil, []string{"v"})
+	set := node.NewMutation(`return append(1)`)
+	res, err := nodes[0].Mutate(context.Background(), set, nil, nil, node.Append{Type: "Set", Data: []byte("v")})
 	require.NoError(t, err)
 	seq, err := res.AsInt64()
 	require.NoError(t, err)
@@ -253,4 +258,122 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestRejectedControlEntriesAreSkipped(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	secret := []byte("0123456789abcdef-shared")
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	reg := prometheus.NewRegistry()
+	nodes := startNodesWith(t, client, node.Config{
+		Prefix: prefix, Heartbeat: 100 * time.Millisecond, Secret: secret, Logger: logger, Registerer: reg,
+	}, "a", "b")
+	a, b := nodes[0], nodes[1]
+	ctx := context.Background()
+	keys := streams.NewKeys(prefix)
+	bInc := a.Members(ctx)[1].Incarnation
+
+	xadd := func(fields ...string) {
+		t.Helper()
+		cmd := client.B().Xadd().Key(keys.Control()).Id("*").FieldValue()
+		for i := 0; i < len(fields); i += 2 {
+			cmd = cmd.FieldValue(fields[i], fields[i+1])
+		}
+		require.NoError(t, client.Do(ctx, cmd.Build()).Error())
+	}
+	// nextSeq is the sequence number the next valid entry will get: the
+	// forged entries claim it, so a node that trusted their "q" would see
+	// the valid entry as a gap or a duplicate.
+	nextSeq := func() string {
+		t.Helper()
+		n, err := client.Do(ctx, client.B().Get().Key(keys.Seq()).Build()).AsInt64()
+		require.NoError(t, err)
+		return strconv.FormatInt(n+1, 10)
+	}
+	forge := func(codec *streams.Codec, e streams.Envelope) []string {
+		t.Helper()
+		f, err := codec.EncodeControl(e)
+		require.NoError(t, err)
+		return append([]string{streams.FieldSeq, nextSeq()}, f.Args()...)
+	}
+
+	// Malformed: random fields, an unknown field next to "e", the old raw
+	// t/s/n/i/d layout.
+	xadd("foo", "bar")
+	xadd("e", "\x01\x01garbage", "q", nextSeq(), "t", "NodeJoined")
+	xadd("t", "NodeJoined", "s", nextSeq(), "n", "intruder", "i", "1", "d", "{}")
+	// Unsigned: a well-formed "Set" from a without a signature.
+	xadd(forge(streams.NewCodec(nil), streams.Envelope{Type: "Set", Sender: "a", Incarnation: 1, Payload: []byte("forged=1")})...)
+	// Badly signed: b's eviction, signed with another secret.
+	evict, err := json.Marshal(map[string]string{"id": "b", "incarnation": strconv.FormatUint(bInc, 10), "reason": "forged"})
+	require.NoError(t, err)
+	xadd(forge(streams.NewCodec([]byte("not-the-cluster-secret")), streams.Envelope{Type: node.TypeNodeEvicted, Sender: "a", Incarnation: 1, Payload: evict})...)
+
+	// A valid entry behind them is applied by both nodes, with the next
+	// sequence number: nothing was resynced, nobody was fenced.
+	set := node.NewMutation(`return append(1)`)
+	res, err := a.Mutate(ctx, set, nil, nil, node.Append{Type: "Set", Data: []byte("x=1")})
+	require.NoError(t, err)
+	seq, err := res.AsInt64()
+	require.NoError(t, err)
+	for _, n := range nodes {
+		require.Eventually(t, func() bool {
+			entries, _ := n.rec.snapshot()
+			return len(entries) == 1
+		}, 3*time.Second, 5*time.Millisecond, "node %s", n.ID())
+		entries, _ := n.rec.snapshot()
+		assert.Equal(t, node.Entry{ID: entries[0].ID, Seq: seq, Type: "Set", Node: "a", Incarnation: entries[0].Incarnation, Data: []byte("x=1")}, entries[0])
+		assert.Equal(t, streams.RejectStats{Malformed: 3, Unsigned: 1, BadSignature: 1}, n.Rejected(), "node %s", n.ID())
+		assert.True(t, n.Ready(), "node %s", n.ID())
+		assert.Len(t, n.Members(ctx), 2, "node %s: the forged eviction of b was not applied", n.ID())
+		assert.False(t, n.rec.hasSync(node.SyncResync), "node %s: rejected entries do not touch the sequence", n.ID())
+		assert.False(t, n.rec.hasSync(node.SyncRejoin), "node %s", n.ID())
+	}
+	assert.Equal(t, bInc, b.Members(ctx)[0].Incarnation, "b kept its incarnation")
+	assert.Contains(t, logs.String(), "control entry rejected and skipped")
+
+	// The counters are exported per node and reason.
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	got := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "streamcluster_control_rejected_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			got[labels["node"]+"/"+labels["reason"]] = m.GetCounter().GetValue()
+		}
+	}
+	for _, id := range []string{"a", "b"} {
+		assert.Equal(t, 3.0, got[id+"/malformed"], id)
+		assert.Equal(t, 1.0, got[id+"/unsigned"], id)
+		assert.Equal(t, 1.0, got[id+"/bad_signature"], id)
+		assert.Equal(t, 0.0, got[id+"/unknown_version"], id)
+	}
+
+	// A forged entry appended through the append script (a writer with
+	// Redis access but not the secret) burns a real sequence number: the
+	// nodes skip it, see the gap at the next valid entry and resync from
+	// the snapshot, staying members and ready.
+	forger := streams.NewAppender(client, streams.NewCodec(nil), streams.Config{Prefix: prefix})
+	_, _, err = forger.AppendControl(ctx, streams.Envelope{Type: "Set", Sender: "a", Incarnation: 1, Payload: []byte("forged=2")})
+	require.NoError(t, err)
+	_, err = b.Mutate(ctx, set, nil, nil, node.Append{Type: "Set", Data: []byte("y=2")})
+	require.NoError(t, err)
+	for _, n := range nodes {
+		require.Eventually(t, func() bool { return n.rec.hasSync(node.SyncResync) && n.Ready() }, 3*time.Second, 5*time.Millisecond, "node %s", n.ID())
+		assert.Equal(t, uint64(2), n.Rejected().Unsigned, "node %s", n.ID())
+		assert.False(t, n.rec.hasSync(node.SyncRejoin), "node %s", n.ID())
+		assert.Len(t, n.Members(ctx), 2, "node %s", n.ID())
+		entries, _ := n.rec.snapshot()
+		for _, e := range entries {
+			assert.NotContains(t, string(e.Data), "forged", "node %s", n.ID())
+		}
+	}
 }

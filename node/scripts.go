@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/redis/rueidis"
+
+	"github.com/streamcluster/streamcluster/streams"
 )
 
 var (
@@ -39,15 +41,20 @@ func newScript(src string) *script {
 	return &script{lua: rueidis.NewLuaScript(src), src: src}
 }
 
+// prelude is prepended to every control-plane script: streams' control
+// append (INCR of the sequence, XADD with the sequence in field "q", the
+// same code as streams.Appender.AppendControl), then node's helpers.
+var prelude = streams.ControlAppendLua + luaCommon
+
 // Scripts are loaded with EVALSHA and fall back to EVAL on NOSCRIPT (a
 // fresh master after a failover), which rueidis.Lua does for us.
 var (
-	scriptJoin      = newScript(luaCommon + luaJoin)
-	scriptHeartbeat = newScript(luaCommon + luaHeartbeat)
-	scriptEvict     = newScript(luaCommon + luaEvict)
-	scriptLeave     = newScript(luaCommon + luaLeave)
-	scriptResync    = newScript(luaCommon + luaResync)
-	scriptReset     = newScript(luaCommon + luaReset)
+	scriptJoin      = newScript(prelude + luaJoin)
+	scriptHeartbeat = newScript(prelude + luaHeartbeat)
+	scriptEvict     = newScript(prelude + luaEvict)
+	scriptLeave     = newScript(prelude + luaLeave)
+	scriptResync    = newScript(prelude + luaResync)
+	scriptReset     = newScript(prelude + luaReset)
 )
 
 // exec runs s. Membership changes and mutations (wait true) are followed
@@ -82,22 +89,37 @@ func (n *Node) exec(ctx context.Context, s *script, keys, args []string, wait bo
 // never disagree. In the body:
 //
 //   - KEYS and ARGV are the keys and arguments given to Node.Mutate (the
-//     keys must contain Keys.Tag(), the control plane's hash tag);
-//   - append(type, data) appends a control entry of that type from this
-//     node and returns its sequence number; every node's handler for that
-//     type (Node.Handle) then sees it, in order;
+//     keys must contain Node.Keys().Tag(), the control plane's hash tag);
+//   - append(i) appends the i-th control entry given to Node.Mutate
+//     (1-based) and returns its sequence number; every node's handler for
+//     its type (Node.Handle) then sees it, in order. The entries are
+//     streams envelopes encoded and signed in Go before the script runs
+//     (Lua cannot sign), so their type and data are fixed by the caller:
+//     the body chooses whether and in which order to append them, not
+//     what they say. An index out of range, or an entry appended twice,
+//     raises a script error (writes the body made before it stay, as with
+//     any Redis script error);
 //   - the body's return value is what Node.Mutate returns.
 //
 // Example body:
 //
 //	redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-//	return append('RoomCreated', ARGV[2])
+//	return append(1)   -- Mutate(ctx, m, keys, args, node.Append{Type: "RoomCreated", Data: ...})
 type Mutation struct {
 	script *script
 }
 
 // NewMutation compiles body into a fenced script.
 func NewMutation(body string) *Mutation {
-	src := luaCommon + strings.Replace(luaMutate, "--[[BODY]]", body, 1)
+	src := prelude + strings.Replace(luaMutate, "--[[BODY]]", body, 1)
 	return &Mutation{script: newScript(src)}
+}
+
+// Append is a control entry a Mutation body may append with append(i).
+type Append struct {
+	// Type names the entry (1 to streams.MaxTypeLen printable ASCII
+	// characters without spaces); handlers registered for it see it.
+	Type string
+	// Data is the entry's payload, opaque to the node.
+	Data []byte
 }

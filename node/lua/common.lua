@@ -1,4 +1,5 @@
--- Shared prelude of every control-plane script (prepended by scripts.go).
+-- Shared prelude of every control-plane script (scripts.go prepends
+-- streams.ControlAppendLua, then this file).
 -- KEYS[1] control stream, KEYS[2] sequence counter, KEYS[3] incarnation
 -- counter, KEYS[4] members (id -> incarnation), KEYS[5] id cards
 -- (id -> JSON), KEYS[6] last heartbeats (id -> Redis TIME in ms).
@@ -13,13 +14,12 @@ local function sc_member(id, inc)
   return redis.call('HGET', KEYS[4], id) == inc
 end
 
--- sc_append appends one entry to the control stream with the next
--- cluster-wide sequence number and returns that number and the entry id.
-local function sc_append(maxlen, typ, id, inc, data)
-  local seq = redis.call('INCR', KEYS[2])
-  local eid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*',
-    't', typ, 's', seq, 'n', id, 'i', inc, 'd', data)
-  return seq, eid
+-- sc_append appends one control entry, a streams envelope encoded (and
+-- signed) by the Go caller and passed as blob and sig ("" when unsigned),
+-- with the next cluster-wide sequence number in field "q". Returns that
+-- number and the entry id.
+local function sc_append(maxlen, blob, sig)
+  return streams_append_control(KEYS[1], KEYS[2], maxlen, streams_fields(blob, sig))
 end
 
 -- sc_remove deletes a member and its consumer group on the control stream.

@@ -1,14 +1,18 @@
--- ARGV: id, card JSON, maxlen.
--- Registers the node with a new incarnation, appends NodeJoined, places the
--- node's consumer group right after that entry and returns the snapshot, so
--- snapshot + replay from the group is exact.
-local id, card, maxlen = ARGV[1], ARGV[2], ARGV[3]
+-- ARGV: id, incarnation (taken from KEYS[3] with INCR just before, so the
+-- envelope could be encoded with it), card JSON, maxlen, then the
+-- NodeJoined envelope (blob, sig).
+-- Registers the node with that incarnation, appends NodeJoined, places the
+-- node's consumer group right after that entry and returns
+-- {inc, seq, now, members, cards, heartbeats}, so snapshot + replay from
+-- the group is exact. The last join wins, as when the INCR was inside the
+-- script (two live processes with one id are a misconfiguration the nodes
+-- log; see Node.apply).
+local id, inc, card, maxlen = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now = sc_now_ms()
-local inc = tostring(redis.call('INCR', KEYS[3]))
 redis.call('HSET', KEYS[4], id, inc)
 redis.call('HSET', KEYS[5], id, card)
 redis.call('HSET', KEYS[6], id, now)
-local seq, eid = sc_append(maxlen, 'NodeJoined', id, inc, card)
+local seq, eid = sc_append(maxlen, ARGV[5], ARGV[6])
 redis.call('XGROUP', 'DESTROY', KEYS[1], id)
 redis.call('XGROUP', 'CREATE', KEYS[1], id, eid)
 return {inc, seq, now,

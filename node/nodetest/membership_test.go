@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/streamcluster/streamcluster/node"
+	"github.com/streamcluster/streamcluster/streams"
 )
 
 func TestThreeNodesWithMinimumNodes(t *testing.T) {
@@ -74,7 +74,7 @@ func TestKillEvictsAndReadinessFollowsMinimumNodes(t *testing.T) {
 	require.NoError(t, err)
 	defer client.Close()
 	ctx := redisCtx(t)
-	keys := node.Keys{Prefix: c.prefix}
+	keys := streams.NewKeys(c.prefix)
 	groups, err := client.Do(ctx, client.B().XinfoGroups().Key(keys.Control()).Build()).ToArray()
 	require.NoError(t, err)
 	var names []string
@@ -152,7 +152,7 @@ func TestRedisFailoverEvictsNobody(t *testing.T) {
 	a, b, cc := c.start("a"), c.start("b"), c.start("c")
 	waitAllReady(t, 5*time.Second, a, b, cc)
 	want := incarnations(a, b, cc)
-	key := node.Keys{Prefix: c.prefix}.Control()
+	key := streams.NewKeys(c.prefix).Control()
 	ctx := redisCtx(t)
 
 	// Watch the whole time: nobody ever drops a member.
@@ -222,7 +222,7 @@ func TestGracefulStopLeavesAtOnce(t *testing.T) {
 	client, err := testCluster.Client()
 	require.NoError(t, err)
 	defer client.Close()
-	n, err := client.Do(redisCtx(t), client.B().Exists().Key(node.Keys{Prefix: c.prefix}.Inbox("b")).Build()).AsInt64()
+	n, err := client.Do(redisCtx(t), client.B().Exists().Key(streams.NewKeys(c.prefix).Inbox("b")).Build()).AsInt64()
 	require.NoError(t, err)
 	assert.Zero(t, n, "inbox of the stopped node")
 }
@@ -262,7 +262,7 @@ func TestResetRelistsEveryNode(t *testing.T) {
 	client, err := testCluster.Client()
 	require.NoError(t, err)
 	defer client.Close()
-	n, err := client.Do(redisCtx(t), client.B().Hlen().Key(node.Keys{Prefix: c.prefix}.Members()).Build()).AsInt64()
+	n, err := client.Do(redisCtx(t), client.B().Hlen().Key(streams.NewKeys(c.prefix).Members()).Build()).AsInt64()
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), n, "members in Redis after the reset")
 }
@@ -304,7 +304,7 @@ func TestUnreachableRedisEvictsNobody(t *testing.T) {
 	waitAllReady(t, 5*time.Second, a, b, cc)
 	want := incarnations(a, b, cc)
 	ctx := redisCtx(t)
-	master, err := testCluster.MasterFor(ctx, node.Keys{Prefix: c.prefix}.Control())
+	master, err := testCluster.MasterFor(ctx, streams.NewKeys(c.prefix).Control())
 	require.NoError(t, err)
 
 	require.NoError(t, testCluster.Pause(master))
