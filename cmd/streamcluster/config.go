@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/streamcluster/streamcluster/node"
+	"github.com/streamcluster/streamcluster/streams"
 )
 
 // Config is the configuration of `streamcluster serve`. It is read from,
@@ -25,16 +26,26 @@ type Config struct {
 	Listen    string   // HTTP address of the API and health routes (default ":7512")
 	Advertise string   // API address advertised to peers (default: Listen, with the host name for an empty host)
 	Redis     []string // Redis seed addresses (default 127.0.0.1:7001)
-	Database  int      // Redis database; only 0 is accepted
-	NodeID    string   // node id (default: random)
-	Prefix    string   // key prefix (default "sc")
-	Storage   string   // "redis" (default) or "elasticsearch"
-	ESURL     string   // Elasticsearch URL when Storage is "elasticsearch"
-	LogFormat string   // "text" (default) or "json"
-	LogLevel  string   // "debug", "info" (default), "warn", "error"
+	// RedisUsername and RedisPassword authenticate to Redis (AUTH, ACL
+	// user when the username is set). Empty: no AUTH.
+	RedisUsername, RedisPassword string
+	Database                     int    // Redis database; only 0 is accepted
+	NodeID                       string // node id (default: random)
+	Prefix                       string // key prefix (default "sc")
+	Storage                      string // "redis" (default) or "elasticsearch"
+	ESURL                        string // Elasticsearch URL when Storage is "elasticsearch"
+	LogFormat                    string // "text" (default) or "json"
+	LogLevel                     string // "debug", "info" (default), "warn", "error"
 	// WaitReplicas makes membership changes and mutations WAIT for that
 	// many replicas (default 0: no WAIT). See node.Config.WaitReplicas.
 	WaitReplicas int
+	// Secret is the cluster's shared HMAC-SHA256 secret
+	// (plugins.cluster.secret, --secret, SC_SECRET; at least
+	// streams.MinSecretLen bytes, the same on every node). Every control
+	// entry is signed with it and unsigned or badly signed entries are
+	// rejected. Empty (default): entries are neither signed nor checked.
+	// Prefer SC_SECRET or the file to the flag, which shows in ps.
+	Secret string
 
 	MinimumNodes        int           // plugins.cluster.minimumNodes (default 1)
 	RetryJoin           int           // plugins.cluster.retryJoin (default 30)
@@ -83,8 +94,9 @@ func DefaultConfig() Config {
 type kuzzlerc struct {
 	Plugins struct {
 		Cluster struct {
-			MinimumNodes int `json:"minimumNodes"`
-			RetryJoin    int `json:"retryJoin"`
+			MinimumNodes int    `json:"minimumNodes"`
+			RetryJoin    int    `json:"retryJoin"`
+			Secret       string `json:"secret"`
 			Timers       struct {
 				Heartbeat           int64 `json:"heartbeat"`
 				EvictionTimeout     int64 `json:"evictionTimeout"`
@@ -133,6 +145,7 @@ func (c *Config) mergeFile(r io.Reader) error {
 	pc := &k.Plugins.Cluster
 	pc.MinimumNodes = c.MinimumNodes
 	pc.RetryJoin = c.RetryJoin
+	pc.Secret = c.Secret
 	pc.Timers.Heartbeat = c.Heartbeat.Milliseconds()
 	pc.Timers.EvictionTimeout = c.EvictionTimeout.Milliseconds()
 	pc.Timers.DiscoverTimeout = c.DiscoverTimeout.Milliseconds()
@@ -147,6 +160,7 @@ func (c *Config) mergeFile(r io.Reader) error {
 	ms := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
 	c.MinimumNodes = pc.MinimumNodes
 	c.RetryJoin = pc.RetryJoin
+	c.Secret = pc.Secret
 	c.Heartbeat = ms(pc.Timers.Heartbeat)
 	c.EvictionTimeout = ms(pc.Timers.EvictionTimeout)
 	c.DiscoverTimeout = ms(pc.Timers.DiscoverTimeout)
@@ -177,19 +191,22 @@ func (c *Config) mergeFile(r io.Reader) error {
 
 // envVars maps each flag to its environment variable.
 var envVars = map[string]string{
-	"listen":        "SC_LISTEN",
-	"advertise":     "SC_ADVERTISE",
-	"redis":         "SC_REDIS",
-	"node-id":       "SC_NODE_ID",
-	"prefix":        "SC_PREFIX",
-	"minimum-nodes": "SC_MINIMUM_NODES",
-	"heartbeat":     "SC_HEARTBEAT",
-	"storage":       "SC_STORAGE",
-	"es-url":        "SC_ES_URL",
-	"config":        "SC_CONFIG",
-	"log-format":    "SC_LOG_FORMAT",
-	"log-level":     "SC_LOG_LEVEL",
-	"wait-replicas": "SC_WAIT_REPLICAS",
+	"listen":         "SC_LISTEN",
+	"advertise":      "SC_ADVERTISE",
+	"redis":          "SC_REDIS",
+	"node-id":        "SC_NODE_ID",
+	"prefix":         "SC_PREFIX",
+	"minimum-nodes":  "SC_MINIMUM_NODES",
+	"heartbeat":      "SC_HEARTBEAT",
+	"storage":        "SC_STORAGE",
+	"es-url":         "SC_ES_URL",
+	"config":         "SC_CONFIG",
+	"log-format":     "SC_LOG_FORMAT",
+	"log-level":      "SC_LOG_LEVEL",
+	"wait-replicas":  "SC_WAIT_REPLICAS",
+	"secret":         "SC_SECRET",
+	"redis-username": "SC_REDIS_USERNAME",
+	"redis-password": "SC_REDIS_PASSWORD",
 }
 
 // LoadConfig builds the serve configuration from args (without the
@@ -212,6 +229,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		logFormat    = fs.String("log-format", "text", "log format: text or json (SC_LOG_FORMAT)")
 		logLevel     = fs.String("log-level", "info", "log level: debug, info, warn, error (SC_LOG_LEVEL)")
 		waitReplicas = fs.Int("wait-replicas", 0, "replicas each membership change and mutation waits for, 0 for none (SC_WAIT_REPLICAS)")
+		secret       = fs.String("secret", "", "shared HMAC secret signing control entries, at least 16 bytes, same on every node (SC_SECRET; prefer the environment)")
+		redisUser    = fs.String("redis-username", "", "Redis ACL user (SC_REDIS_USERNAME)")
+		redisPass    = fs.String("redis-password", "", "Redis password (SC_REDIS_PASSWORD; prefer the environment)")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -262,6 +282,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		{"es-url", esURL, &c.ESURL},
 		{"log-format", logFormat, &c.LogFormat},
 		{"log-level", logLevel, &c.LogLevel},
+		{"secret", secret, &c.Secret},
+		{"redis-username", redisUser, &c.RedisUsername},
+		{"redis-password", redisPass, &c.RedisPassword},
 	}
 	for _, s := range strs {
 		if v, ok := value(s.name, *s.flag); ok {
@@ -359,7 +382,22 @@ func (c Config) Validate() error {
 	if err := c.nodeConfig().Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	if err := c.streamsConfig().Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	return nil
+}
+
+// streamsConfig is the Redis part of c, for streams.NewClient.
+func (c Config) streamsConfig() streams.Config {
+	return streams.Config{
+		Addrs:    append([]string(nil), c.Redis...),
+		Username: c.RedisUsername,
+		Password: c.RedisPassword,
+		Database: c.Database,
+		Prefix:   c.Prefix,
+		Secret:   []byte(c.Secret),
+	}
 }
 
 // nodeConfig is the node part of c (without Logger and Version).
@@ -375,6 +413,7 @@ func (c Config) nodeConfig() node.Config {
 		JoinAttemptInterval: c.JoinAttemptInterval,
 		JoinTimeout:         c.DiscoverTimeout,
 		WaitReplicas:        c.WaitReplicas,
+		Secret:              []byte(c.Secret),
 	}
 }
 

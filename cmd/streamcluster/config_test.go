@@ -109,6 +109,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{desc: "stray argument", args: []string{"extra"}, wantErr: "unexpected arguments"},
 		{desc: "negative wait replicas", args: []string{"--wait-replicas", "-1"}, wantErr: "negative WAIT"},
 		{desc: "listen without port", args: []string{"--listen", "localhost"}, wantErr: "not host:port"},
+		{desc: "short secret", env: map[string]string{"SC_SECRET": "short"}, wantErr: "secret is 5 bytes"},
+		{desc: "short secret in file", file: `{"plugins": {"cluster": {"secret": "short"}}}`, wantErr: "secret is 5 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
@@ -122,4 +124,34 @@ func TestLoadConfigErrors(t *testing.T) {
 			assert.ErrorContains(t, err, tt.wantErr)
 		})
 	}
+}
+
+func TestLoadConfigSecretAndRedisAuth(t *testing.T) {
+	c, err := LoadConfig(nil, env(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Empty(t, c.Secret, "no secret by default: entries unsigned")
+	assert.Empty(t, c.nodeConfig().Secret)
+
+	file := writeFile(t, `{"plugins": {"cluster": {"secret": "file-secret-0123456789"}}}`)
+	c, err = LoadConfig([]string{"--config", file}, env(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "file-secret-0123456789", c.Secret)
+	assert.Equal(t, []byte("file-secret-0123456789"), c.nodeConfig().Secret)
+	assert.Equal(t, []byte("file-secret-0123456789"), c.streamsConfig().Secret)
+
+	e := env(map[string]string{"SC_CONFIG": file, "SC_SECRET": "env-secret-0123456789", "SC_REDIS_USERNAME": "sc", "SC_REDIS_PASSWORD": "pw"})
+	c, err = LoadConfig(nil, e, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "env-secret-0123456789", c.Secret, "env over file")
+	sc := c.streamsConfig()
+	assert.Equal(t, "sc", sc.Username)
+	assert.Equal(t, "pw", sc.Password)
+	assert.Equal(t, []string{"127.0.0.1:7001"}, sc.Addrs)
+	assert.Equal(t, "sc", sc.Prefix)
+	assert.Zero(t, sc.Database)
+
+	c, err = LoadConfig([]string{"--secret", "flag-secret-0123456789", "--redis-password", "pw2"}, e, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "flag-secret-0123456789", c.Secret, "flag over env")
+	assert.Equal(t, "pw2", c.streamsConfig().Password)
 }

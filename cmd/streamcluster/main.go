@@ -102,7 +102,7 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 func connect(ctx context.Context, cfg Config, log *slog.Logger) (rueidis.Client, error) {
 	var lastErr error
 	for attempt := 1; attempt <= cfg.RetryJoin; attempt++ {
-		client, err := streams.NewClient(streams.Config{Addrs: cfg.Redis, Prefix: cfg.Prefix})
+		client, err := streams.NewClient(cfg.streamsConfig())
 		if err == nil {
 			return client, nil
 		}
@@ -145,6 +145,9 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return err
 	}
 	log = log.With(slog.String("node", n.ID()))
+	if cfg.Secret == "" {
+		log.Warn("no shared secret: control entries are neither signed nor verified, so anything that can write to Redis can write membership events; set SC_SECRET (or plugins.cluster.secret) on every node")
+	}
 
 	e := echo.New()
 	e.HideBanner = true
