@@ -17,6 +17,11 @@
 //   - {sc}:members (id → incarnation), {sc}:nodes (id → id card JSON),
 //     {sc}:hb (id → Redis TIME in ms of its last heartbeat): the snapshot;
 //   - {sc}:seq and {sc}:incarnation: counters, kept by Reset;
+//   - {sc}:secret-fingerprint: an HMAC of a fixed text under the members'
+//     Config.Secret ("unsigned" without one), set by every join; while
+//     other members are registered, a node with another fingerprint is
+//     refused (ErrSecretMismatch) rather than joining a cluster whose
+//     entries it would reject and which would reject its own;
 //   - sc:{node-<id>}:inbox: the node's inbox stream (group = node id).
 //
 // Each node reads the control stream through its own consumer group

@@ -20,6 +20,11 @@ var (
 	// ErrCrossSlot is returned by Mutate for a key outside the control
 	// plane's hash tag (streams.Keys.Tag): the script could not run atomically.
 	ErrCrossSlot = errors.New("node: key outside the control-plane hash tag")
+	// ErrSecretMismatch is returned by a join refused because the live
+	// members use another Config.Secret (or none while this node has one,
+	// or the reverse): their entries and this node's would reject each
+	// other.
+	ErrSecretMismatch = errors.New("node: this node's secret differs from the live members' (Config.Secret, SC_SECRET)")
 	// ErrRunning is returned by Run when it is called twice, and by Handle
 	// and OnSync after Run started.
 	ErrRunning = errors.New("node: already running")

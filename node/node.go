@@ -2,7 +2,9 @@ package node
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -115,6 +117,9 @@ type Node struct {
 	log    *slog.Logger
 	card   IDCard
 	cardJS string
+	// fingerprint identifies the secret without revealing it: the join
+	// script refuses a node whose secret differs from the live members'.
+	fingerprint string
 
 	handlers map[string][]Handler
 	syncs    []func(context.Context, Sync)
@@ -186,6 +191,7 @@ func New(client rueidis.Client, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: id card: %w", err)
 	}
 	n.cardJS = string(js)
+	n.fingerprint = secretFingerprint(cfg.Secret)
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(newCollector(n)); err != nil {
 			return nil, fmt.Errorf("node: register metrics: %w", err)
@@ -302,6 +308,9 @@ func (n *Node) step(ctx context.Context, nextHB time.Time) time.Time {
 	if !n.isMember() {
 		// Fenced: rejoin now, then every heartbeat until it works.
 		if err := n.join(ctx, SyncRejoin); err != nil && ctx.Err() == nil {
+			if errors.Is(err, ErrSecretMismatch) {
+				n.log.Error("rejoin refused", slog.Any("err", err))
+			}
 			n.failed(time.Now(), "rejoin", err)
 			sleep(ctx, hb)
 		}
@@ -395,9 +404,14 @@ func (n *Node) join(ctx context.Context, reason SyncReason) error {
 		return err
 	}
 	args := append([]string{n.cfg.ID, incStr, n.cardJS, strconv.FormatInt(n.cfg.StreamMaxLen, 10)}, entry...)
-	arr, err := n.exec(jctx, scriptJoin, n.scriptKeys(), args, true).ToArray()
+	args = append(args, n.fingerprint)
+	keys := append(n.scriptKeys(), n.keys.ControlKey("secret-fingerprint"))
+	arr, err := n.exec(jctx, scriptJoin, keys, args, true).ToArray()
 	if err != nil {
 		return fmt.Errorf("node: join script: %w", err)
+	}
+	if len(arr) == 1 {
+		return ErrSecretMismatch
 	}
 	if len(arr) != 6 {
 		return fmt.Errorf("node: join script: %d values", len(arr))
@@ -968,6 +982,18 @@ func (n *Node) leaveScript(ctx context.Context, inc uint64) error {
 	}
 	args := append([]string{n.cfg.ID, strconv.FormatUint(inc, 10), strconv.FormatInt(n.cfg.StreamMaxLen, 10)}, entry...)
 	return n.exec(ctx, scriptLeave, n.scriptKeys(), args, true).Error()
+}
+
+// secretFingerprint is "unsigned" without a secret, else the hex
+// HMAC-SHA256 of a fixed text under the secret: equal fingerprints mean
+// equal secrets, and the secret cannot be recovered from it.
+func secretFingerprint(secret []byte) string {
+	if len(secret) == 0 {
+		return "unsigned"
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("streamcluster control-plane secret fingerprint v1"))
+	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil))
 }
 
 // sleep waits d or until ctx is done; it reports whether ctx is still live.

@@ -377,3 +377,34 @@ func TestRejectedControlEntriesAreSkipped(t *testing.T) {
 		}
 	}
 }
+
+func TestJoinRefusedWithAnotherSecret(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	cfg := node.Config{Prefix: prefix, Heartbeat: 100 * time.Millisecond, Secret: []byte("0123456789abcdef-one")}
+	a := startNodesWith(t, client, cfg, "a")[0]
+
+	for name, secret := range map[string][]byte{"another secret": []byte("0123456789abcdef-two"), "no secret": nil} {
+		n, err := node.New(client, node.Config{ID: "b", Prefix: prefix, Heartbeat: 100 * time.Millisecond, Secret: secret,
+			RetryJoin: 1, JoinAttemptInterval: time.Millisecond})
+		require.NoError(t, err)
+		err = n.Run(context.Background())
+		assert.ErrorIs(t, err, node.ErrJoinFailed, name)
+		assert.ErrorIs(t, err, node.ErrSecretMismatch, name)
+		members, err := client.Do(context.Background(), client.B().Hexists().Key(streams.NewKeys(prefix).Members()).Field("b").Build()).AsBool()
+		require.NoError(t, err)
+		assert.False(t, members, "%s: b was not registered", name)
+	}
+
+	// The same secret joins.
+	cfg.ID = "c"
+	c, err := node.New(client, cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	require.Eventually(t, func() bool { return c.Ready() && len(a.Members(ctx)) == 2 }, 3*time.Second, 5*time.Millisecond)
+	require.NoError(t, c.Leave(context.Background()))
+	cancel()
+	require.NoError(t, <-done)
+}
