@@ -125,7 +125,7 @@ wait_healthy() {
 
 # 4. The stack: Redis Cluster, three nodes, then four.
 t=$(date +%s)
-"${compose[@]}" up -d --scale node=3 || fail "docker-compose up"
+"${compose[@]}" up -d || fail "docker-compose up" # scale: 3 in the file
 wait_count 3 || fail "3 nodes ready with count 3"
 sc_log "compose: 3 nodes ready, count 3 on each ($(( $(date +%s) - t ))s)"
 wait_healthy 3 || fail "3 nodes healthy"
