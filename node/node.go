@@ -331,6 +331,9 @@ func (n *Node) step(ctx context.Context, nextHB time.Time) time.Time {
 		n.applyBatch(ctx, entries, now)
 	case ctx.Err() != nil:
 		return nextHB
+	case n.isLeaving():
+		// Leave destroyed the group under the blocked read: not a fault.
+		return nextHB
 	case classify(err) == unblocked:
 		// A failover (the next read fails or finds the new master) or a
 		// deleted stream (the next read gets NOGROUP).
