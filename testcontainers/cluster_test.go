@@ -159,10 +159,19 @@ func TestFailures(t *testing.T) {
 
 	t.Run("stopped node leaves", func(t *testing.T) {
 		require.NoError(t, c.Stop(ctx, 0))
+		st, err := c.Node(0).State(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 0, st.ExitCode, "SIGTERM: graceful exit")
 		want := []string{c.NodeID(1), c.NodeID(2)}
-		// A graceful leave needs no eviction timeout.
 		require.Eventually(t, func() bool {
 			return slices.Equal(members(1), want) && slices.Equal(members(2), want)
-		}, 3*time.Second, 50*time.Millisecond)
+		}, evictionBound, 50*time.Millisecond)
+		// Dropped on its NodeLeft, not evicted for silence.
+		for _, i := range []int{1, 2} {
+			logs, err := c.Logs(ctx, i)
+			require.NoError(t, err)
+			assert.Regexp(t, `"msg":"peer left".*"peer":"`+c.NodeID(0)+`"`, logs, c.NodeID(i))
+			assert.NotRegexp(t, `"msg":"peer evicted".*"peer":"`+c.NodeID(0)+`"`, logs, c.NodeID(i))
+		}
 	})
 }
