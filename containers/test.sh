@@ -18,6 +18,8 @@ compose=(docker-compose -p "$project" -f "$SC_ROOT/docker-compose.yml")
 hc_pid=""
 started_service=""
 export SC_IMAGE SC_REDIS_IMAGE
+# The compose stack signs its control entries.
+export SC_SECRET="${SC_SECRET:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")}"
 
 fail() { sc_log "FAIL: $*"; exit 1; }
 
@@ -130,6 +132,8 @@ wait_count 3 || fail "3 nodes ready with count 3"
 sc_log "compose: 3 nodes ready, count 3 on each ($(( $(date +%s) - t ))s)"
 wait_healthy 3 || fail "3 nodes healthy"
 sc_log "compose: 3 nodes healthy (streamcluster health)"
+node_logs="$("${compose[@]}" logs --no-color node)"
+if grep -q "no shared secret" <<<"$node_logs"; then fail "nodes run without SC_SECRET"; fi
 ports="$("${compose[@]}" ps node | grep -o '[0-9.]*:[0-9]*->[0-9]*/tcp' | sort -u)"
 [ -n "$ports" ] && [ "$(echo "$ports" | grep -vc -- '->7512/tcp$' || true)" -eq 0 ] || fail "a node publishes more than 7512: $ports"
 [ -z "$("${compose[@]}" ps | grep redis | grep -o -- '->' || true)" ] || fail "Redis publishes a port"

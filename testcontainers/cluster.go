@@ -38,9 +38,10 @@ const (
 // Cluster is a running Redis Cluster and Streamcluster nodes. Its methods
 // are safe for concurrent use; node indexes are 0-based.
 type Cluster struct {
-	opts  options
-	image string
-	id    string
+	opts   options
+	image  string
+	id     string
+	secret string
 
 	cli     *testcontainers.DockerClient
 	backend *testcontainers.DockerNetwork // internal: nodes + Redis
@@ -64,11 +65,15 @@ func Run(ctx context.Context, image string, opts ...Option) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{
-		opts:  o,
-		image: image,
-		id:    randomID(),
-		redis: make([]*testcontainers.DockerContainer, redisProcesses),
-		nodes: make([]*testcontainers.DockerContainer, o.nodes),
+		opts:   o,
+		image:  image,
+		id:     randomID(4),
+		secret: o.secret,
+		redis:  make([]*testcontainers.DockerContainer, redisProcesses),
+		nodes:  make([]*testcontainers.DockerContainer, o.nodes),
+	}
+	if c.secret == "" {
+		c.secret = randomID(16)
 	}
 	if err := c.start(ctx); err != nil {
 		return nil, errors.Join(err, c.Terminate(context.WithoutCancel(ctx)))
@@ -184,6 +189,7 @@ func (c *Cluster) startNode(ctx context.Context, i int) error {
 		"SC_NODE_ID":   c.NodeID(i),
 		"SC_REDIS":     redisHost(0) + ":" + redisPort + "," + redisHost(1) + ":" + redisPort + "," + redisHost(2) + ":" + redisPort,
 		"SC_HEARTBEAT": c.opts.heartbeat.String(),
+		"SC_SECRET":    c.secret,
 	}
 	if c.opts.minimumNodes > 0 {
 		env["SC_MINIMUM_NODES"] = fmt.Sprint(c.opts.minimumNodes)
@@ -496,8 +502,9 @@ func get(ctx context.Context, u string) (int, []byte, error) {
 	return resp.StatusCode, body, err
 }
 
-func randomID() string {
-	b := make([]byte, 4)
+// randomID returns n random bytes in hex.
+func randomID(n int) string {
+	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }

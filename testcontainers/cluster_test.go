@@ -101,6 +101,10 @@ func TestFailures(t *testing.T) {
 			resp.Body.Close()
 			assert.Equal(t, http.StatusOK, resp.StatusCode, u)
 
+			logs, err := c.Logs(ctx, i)
+			require.NoError(t, err)
+			assert.NotContains(t, logs, "no shared secret", "the module signs control entries")
+
 			ws, err := c.WebSocketURL(ctx, i)
 			require.NoError(t, err)
 			assert.Regexp(t, `^ws://[^/]+:\d+/$`, ws)

@@ -27,6 +27,7 @@ type options struct {
 	configFile     string // host path of a .kuzzlerc-shaped JSON file
 	storage        string // "" (server default: redis) or "elasticsearch"
 	esURL          string
+	secret         string // "" : a random one per Run
 	env            map[string]string
 	labels         map[string]string
 	startupTimeout time.Duration
@@ -97,6 +98,10 @@ func WithConfigFile(hostPath string) Option { return func(o *options) { o.config
 func WithStorage(storage, esURL string) Option {
 	return func(o *options) { o.storage, o.esURL = storage, esURL }
 }
+
+// WithSecret sets the cluster's shared secret (SC_SECRET, at least 16
+// bytes) that signs control entries. Default: a random secret per Run.
+func WithSecret(secret string) Option { return func(o *options) { o.secret = secret } }
 
 // WithEnv adds environment variables to every node (SC_LOG_LEVEL, …).
 func WithEnv(env map[string]string) Option {
