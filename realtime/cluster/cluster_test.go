@@ -1,0 +1,195 @@
+package cluster_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
+)
+
+func TestCrossNodeDelivery(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	nodes := startNodes(t, client, prefix, "a", "b", "c")
+	a, b, c := nodes[0], nodes[1], nodes[2]
+
+	onA := &recConn{id: "conn-a"}
+	f := filter(t, "idx", "coll", `{"equals":{"name":"x"}}`)
+	sub := subscribe(t, a, onA, f)
+	allSee(t, map[string]int{sub.RoomID: 1}, a, b, c)
+
+	// A matching write through B reaches A's connection once.
+	rooms := write(t, b, "idx", "coll", map[string]any{"name": "x", "n": 1})
+	require.Equal(t, []string{sub.RoomID}, rooms)
+	require.Eventually(t, func() bool { return onA.len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	got := onA.all()[0]
+	assert.Equal(t, "document", got["type"])
+	assert.Equal(t, "in", got["scope"])
+	assert.Equal(t, "b", got["node"])
+	assert.Equal(t, sub.Channel, got["room"])
+
+	// A non-matching write matches nothing and delivers nothing; a second
+	// matching one through C then arrives alone, so nothing else was sent.
+	assert.Empty(t, write(t, b, "idx", "coll", map[string]any{"name": "y"}))
+	assert.Empty(t, write(t, c, "idx", "other", map[string]any{"name": "x"}))
+	write(t, c, "idx", "coll", map[string]any{"name": "x", "n": 2})
+	require.Eventually(t, func() bool { return onA.len() == 2 }, 5*time.Second, 5*time.Millisecond)
+	assert.EqualValues(t, 2, onA.all()[1]["result"].(map[string]any)["_source"].(map[string]any)["n"])
+
+	// C has no subscriber: its inbox got nothing. B and C sent one entry
+	// each, to A only; no gaps.
+	assert.Zero(t, c.router.Stats().Received)
+	assert.Zero(t, b.router.Stats().Received)
+	assert.EqualValues(t, 2, a.router.Stats().Received)
+	assert.EqualValues(t, 1, b.router.Stats().Sent)
+	assert.EqualValues(t, 1, c.router.Stats().Sent)
+	assert.Zero(t, a.router.Stats().Gaps)
+
+	// A subscriber on C too: a write through B reaches both, a write
+	// through A reaches its own connection directly and C's through C's
+	// inbox.
+	onC := &recConn{id: "conn-c"}
+	subscribe(t, c, onC, f)
+	allSee(t, map[string]int{sub.RoomID: 2}, a, b, c)
+	write(t, b, "idx", "coll", map[string]any{"name": "x"})
+	require.Eventually(t, func() bool { return onA.len() == 3 && onC.len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	write(t, a, "idx", "coll", map[string]any{"name": "x"})
+	assert.Equal(t, 4, onA.len(), "local delivery is synchronous")
+	require.Eventually(t, func() bool { return onC.len() == 2 }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, 4, onA.len())
+}
+
+func TestCountsListAndLeave(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	nodes := startNodes(t, client, prefix, "a", "b", "c")
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	ctx := context.Background()
+
+	fr := filter(t, "idx", "coll", `{"range":{"age":{"gte":18}}}`)
+	fs := filter(t, "idx", "coll", `{"exists":"email"}`)
+	a1, a2, b1, b2 := &recConn{id: "a1"}, &recConn{id: "a2"}, &recConn{id: "b1"}, &recConn{id: "b2"}
+	r := subscribe(t, a, a1, fr).RoomID
+	subscribe(t, a, a2, fr)
+	subscribe(t, b, b1, fr)
+	s := subscribe(t, b, b2, fs).RoomID
+	allSee(t, map[string]int{r: 3, s: 1}, a, b, c)
+	assert.Equal(t, map[string]int{"a": 2, "b": 1}, c.reg.Counts(r))
+	info, ok := c.reg.Room(s)
+	require.True(t, ok)
+	assert.Equal(t, "idx", info.Index)
+	assert.Equal(t, "coll", info.Collection)
+	assert.Equal(t, s, info.Filter.RoomID())
+	assert.True(t, c.reg.HasRooms("idx", "coll"))
+	assert.False(t, c.reg.HasRooms("idx", "other"))
+
+	// Unsubscribing lowers the count everywhere.
+	_, err := a.hub.Unsubscribe(ctx, "a2", r)
+	require.NoError(t, err)
+	allSee(t, map[string]int{r: 2, s: 1}, a, b, c)
+
+	// B leaves: its counts vanish on A and C, its room only it served is
+	// gone, and the snapshot holds nothing of B.
+	b.leave(t)
+	allSee(t, map[string]int{r: 1}, a, c)
+	assert.False(t, a.reg.HasRooms("idx", "coll") && len(a.reg.Match("idx", "coll", map[string]any{"email": "e"}, "")) > 0)
+	require.Eventually(t, func() bool {
+		subs, rooms := snapshotFields(t, client, prefix)
+		return !hasSuffix(subs, "b") && len(rooms) == 1 && rooms[0] == r
+	}, 5*time.Second, 10*time.Millisecond)
+
+	// The last subscriber leaves: the room is gone from every replica and
+	// from the snapshot.
+	_, err = a.hub.Unsubscribe(ctx, "a1", r)
+	require.NoError(t, err)
+	allSee(t, map[string]int{}, a, c)
+	subs, rooms := snapshotFields(t, client, prefix)
+	assert.Empty(t, subs)
+	assert.Empty(t, rooms)
+	assert.False(t, c.reg.HasRooms("idx", "coll"))
+}
+
+func TestEvictedNodeCountsVanish(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	nodes := startNodes(t, client, prefix, "a", "b", "c")
+	a, b, c := nodes[0], nodes[1], nodes[2]
+
+	f := filter(t, "idx", "coll", `{"equals":{"k":1}}`)
+	only := filter(t, "idx", "coll", `{"equals":{"k":2}}`)
+	r := subscribe(t, a, &recConn{id: "a1"}, f).RoomID
+	subscribe(t, b, &recConn{id: "b1"}, f)
+	o := subscribe(t, b, &recConn{id: "b2"}, only).RoomID
+	allSee(t, map[string]int{r: 2, o: 1}, a, b, c)
+
+	// B dies without leaving: A and C evict it after the timeout.
+	b.kill()
+	allSee(t, map[string]int{r: 1}, a, c)
+	require.Eventually(t, func() bool {
+		subs, rooms := snapshotFields(t, client, prefix)
+		return !hasSuffix(subs, "b") && len(rooms) == 1
+	}, 5*time.Second, 10*time.Millisecond)
+
+	// A node joining now loads the snapshot: no ghost of B.
+	d := startNode(t, client, prefix, "d")
+	require.Eventually(t, d.n.Ready, 5*time.Second, 10*time.Millisecond)
+	allSee(t, map[string]int{r: 1}, a, c, d)
+}
+
+func TestJoinerServesExistingRooms(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	nodes := startNodes(t, client, prefix, "a", "b")
+	a, b := nodes[0], nodes[1]
+
+	want := map[string]int{}
+	conns := map[string]*recConn{}
+	for i, fs := range []string{`{"equals":{"k":1}}`, `{"equals":{"k":2}}`, `{"in":{"s":["p","q"]}}`} {
+		tn := nodes[i%2]
+		c := &recConn{id: "c" + fs}
+		sub := subscribe(t, tn, c, filter(t, "idx", "coll", fs))
+		want[sub.RoomID] = 1
+		conns[sub.RoomID] = c
+	}
+	allSee(t, want, a, b)
+
+	d := startNode(t, client, prefix, "d")
+	require.Eventually(t, d.n.Ready, 5*time.Second, 10*time.Millisecond)
+	allSee(t, want, a, b, d)
+	rooms := write(t, d, "idx", "coll", map[string]any{"s": "q"})
+	require.Len(t, rooms, 1)
+	require.Eventually(t, func() bool { return conns[rooms[0]].len() == 1 }, 5*time.Second, 5*time.Millisecond)
+}
+
+func TestRejoinReannounces(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	nodes := startNodes(t, client, prefix, "a", "b")
+	a, b := nodes[0], nodes[1]
+
+	onA := &recConn{id: "a1"}
+	f := filter(t, "idx", "coll", `{"equals":{"k":1}}`)
+	r := subscribe(t, a, onA, f).RoomID
+	subscribe(t, b, &recConn{id: "b1"}, f)
+	allSee(t, map[string]int{r: 2}, a, b)
+
+	// Reset wipes the control plane and the snapshot: every node is fenced,
+	// rejoins and re-announces its live subscriptions.
+	incA := a.n.Members(context.Background())[0].Incarnation
+	incB := b.n.Members(context.Background())[0].Incarnation
+	require.NoError(t, a.n.Reset(context.Background()))
+	require.Eventually(t, func() bool {
+		return a.n.Members(context.Background())[0].Incarnation != incA && b.n.Members(context.Background())[0].Incarnation != incB
+	}, 10*time.Second, 10*time.Millisecond, "both nodes rejoin")
+	require.Eventually(t, func() bool {
+		subs, rooms := snapshotFields(t, client, prefix)
+		return len(subs) == 2 && len(rooms) == 1
+	}, 10*time.Second, 10*time.Millisecond)
+	allSee(t, map[string]int{r: 2}, a, b)
+	write(t, b, "idx", "coll", map[string]any{"k": 1})
+	require.Eventually(t, func() bool { return onA.len() == 1 }, 5*time.Second, 5*time.Millisecond)
+}
