@@ -8,7 +8,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 PKGS     := ./...
 
-.PHONY: build run test test-go test-e2e lint bench redis-cluster-up redis-cluster-down clean
+.PHONY: build run test test-go test-e2e lint bench redis-cluster-up redis-cluster-down images test-containers clean
 
 ## build: the binary at bin/streamcluster
 build:
@@ -30,14 +30,23 @@ test-e2e: build
 		cd e2e && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && SC_BINARY=$(CURDIR)/bin/streamcluster npm test; \
 	else echo "no e2e suite yet"; fi
 
-## lint: formatting and vet
+## lint: formatting and vet (the testcontainers module is a module of its own)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	cd testcontainers && $(GO) vet ./...
 
 ## bench: Go benchmarks against a local Redis Cluster the benchmarks start
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s $(PKGS)
+
+## images: the container images, built locally with podman (no registry needed)
+images:
+	./containers/images.sh
+
+## test-containers: image, compose stack and testcontainers module on podman; leaves nothing behind
+test-containers:
+	./containers/test.sh
 
 redis-cluster-up:
 	./redis-cluster/up.sh
