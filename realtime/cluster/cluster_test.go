@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
+	"github.com/streamcluster/streamcluster/streams"
 )
 
 func TestCrossNodeDelivery(t *testing.T) {
@@ -192,4 +193,30 @@ func TestRejoinReannounces(t *testing.T) {
 	allSee(t, map[string]int{r: 2}, a, b)
 	write(t, b, "idx", "coll", map[string]any{"k": 1})
 	require.Eventually(t, func() bool { return onA.len() == 1 }, 5*time.Second, 5*time.Millisecond)
+}
+
+func TestNoInboxIsRecreatedForADepartedNode(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	// A long eviction timeout (3 s) keeps B in A's registry after it died.
+	a := startNodeHB(t, client, prefix, "a", time.Second)
+	b := startNodeHB(t, client, prefix, "b", time.Second)
+	require.Eventually(t, func() bool {
+		return a.n.Ready() && b.n.Ready() && len(a.n.Members(context.Background())) == 2 && len(b.n.Members(context.Background())) == 2
+	}, 10*time.Second, 10*time.Millisecond)
+	f := filter(t, "idx", "coll", `{"equals":{"k":1}}`)
+	r := subscribe(t, b, &recConn{id: "b1"}, f).RoomID
+	allSee(t, map[string]int{r: 1}, a, b)
+
+	// B dies and its inbox is gone (as the evictor deletes it) while A
+	// still routes to it: the append does not re-create the inbox.
+	b.kill()
+	inbox := streams.NewKeys(prefix).Inbox("b")
+	require.NoError(t, client.Do(context.Background(), client.B().Del().Key(inbox).Build()).Error())
+	write(t, a, "idx", "coll", map[string]any{"k": 1})
+	assert.EqualValues(t, 1, a.router.Stats().Gone)
+	assert.Zero(t, a.router.Stats().SendErrors)
+	n, err := client.Do(context.Background(), client.B().Exists().Key(inbox).Build()).AsInt64()
+	require.NoError(t, err)
+	assert.Zero(t, n, "the departed node's inbox stays deleted")
 }

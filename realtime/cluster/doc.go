@@ -27,10 +27,13 @@
 // absolute counts, so applying one twice is harmless, and a handler skips
 // entries at or below the sequence of the snapshot it loaded.
 //
-// On node.SyncJoin and SyncResync the replica is reloaded from the hashes
-// (read atomically with the sequence), ignoring counts of nodes that are not
-// members. On SyncRejoin it is reloaded and this node re-announces all its
-// counts (one RoomCounts entry with Replace, which replaces its fields).
+// On every node.Sync (join, rejoin, resync) the replica is reloaded from
+// the hashes (read atomically with the sequence), ignoring counts of nodes
+// that are not members, and this node re-announces all its counts (one
+// RoomCounts entry with Replace, which replaces its fields): after a rejoin
+// they were wiped with its membership, before the first join its writes
+// were fenced, and after a resync (a failover may have lost writes) they
+// may be stale.
 // NodeLeft and NodeEvicted drop the departed node's counts from every
 // replica; since node's leave and evict scripts do not know these keys, each
 // node then runs an idempotent cleanup mutation that deletes the departed

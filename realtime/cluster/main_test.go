@@ -99,8 +99,13 @@ func newClient(t testing.TB) rueidis.Client {
 
 func startNode(t testing.TB, client rueidis.Client, prefix, id string) *testNode {
 	t.Helper()
+	return startNodeHB(t, client, prefix, id, heartbeat)
+}
+
+func startNodeHB(t testing.TB, client rueidis.Client, prefix, id string, hb time.Duration) *testNode {
+	t.Helper()
 	n, err := node.New(client, node.Config{
-		ID: id, Prefix: prefix, Heartbeat: heartbeat,
+		ID: id, Prefix: prefix, Heartbeat: hb,
 		ResetKeys: cluster.ResetKeys(streams.NewKeys(prefix)),
 	})
 	require.NoError(t, err)
@@ -192,7 +197,7 @@ func allSee(t testing.TB, want map[string]int, nodes ...*testNode) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		for _, tn := range nodes {
-			if !assert.ObjectsAreEqual(want, roomCounts(tn)) {
+			if !assert.ObjectsAreEqual(want, roomCounts(tn)) || !assert.ObjectsAreEqual(tn.hub.LocalRooms(), tn.reg.Local()) {
 				return false
 			}
 		}

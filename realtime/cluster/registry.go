@@ -386,17 +386,18 @@ func (r *Registry) departed(ctx context.Context, e node.Entry, id string) error 
 	return nil
 }
 
-// onSync reloads the replica from the snapshot; on rejoin it then
-// re-announces this node's counts.
+// onSync reloads the replica from the snapshot, then re-announces this
+// node's counts: on rejoin they were wiped with its membership; on join,
+// subscriptions taken before the join completed were not written (fenced),
+// and fields a previous process with this id left are replaced; on resync
+// (a sequence gap: a failover may have lost acknowledged writes) this
+// node's own fields may be stale.
 func (r *Registry) onSync(ctx context.Context, s node.Sync) {
 	if err := r.load(ctx); err != nil {
 		r.log.Error("load the room snapshot", slog.String("reason", s.Reason.String()), slog.Any("err", err))
 	}
-	if s.Reason != node.SyncRejoin {
-		return
-	}
 	if err := r.Reannounce(ctx); err != nil {
-		r.log.Error("re-announce the local rooms", slog.Any("err", err))
+		r.log.Error("re-announce the local rooms", slog.String("reason", s.Reason.String()), slog.Any("err", err))
 	}
 }
 
@@ -464,7 +465,7 @@ func (r *Registry) load(ctx context.Context) error {
 }
 
 // Reannounce replaces this node's counts in the cluster by its local table
-// (called on rejoin; safe to call at any time).
+// (called after every sync; safe to call at any time).
 func (r *Registry) Reannounce(ctx context.Context) error {
 	for i := range r.stripes {
 		r.stripes[i].Lock()
@@ -585,6 +586,18 @@ func (r *Registry) targets(rooms []string) map[string][]string {
 			}
 			out[n] = append(out[n], id)
 		}
+	}
+	return out
+}
+
+// Local returns this node's own subscriber count of each room, the table
+// it re-announces on rejoin (it mirrors realtime.Hub.LocalRooms).
+func (r *Registry) Local() map[string]int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make(map[string]int, len(r.local))
+	for id, lr := range r.local {
+		out[id] = lr.count
 	}
 	return out
 }

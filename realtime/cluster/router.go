@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,6 +77,7 @@ func (c RouterConfig) Validate() error {
 type RouterStats struct {
 	Sent       uint64 // inbox entries appended
 	SendErrors uint64 // inbox entries that failed to append
+	Gone       uint64 // inbox entries not appended because the target's inbox is gone (it left or was evicted)
 	Received   uint64 // notifications read from this node's inbox
 	Gaps       uint64 // sequence numbers a sender skipped when they were expected
 	Late       uint64 // notifications that arrived after a later one of the same sender (lost = Gaps - Late)
@@ -94,14 +96,15 @@ type wireMessage struct {
 // Router is the cluster realtime.Router: local rooms go to the hub, other
 // nodes' rooms to their inboxes, and this node's inbox to the hub (Run).
 type Router struct {
-	hub  *realtime.Hub
-	reg  *Registry
-	node *node.Node
-	self string
-	keys streams.Keys
-	app  *streams.Appender
-	cfg  RouterConfig
-	log  *slog.Logger
+	hub    *realtime.Hub
+	reg    *Registry
+	node   *node.Node
+	self   string
+	keys   streams.Keys
+	client rueidis.Client
+	codec  *streams.Codec
+	cfg    RouterConfig
+	log    *slog.Logger
 
 	reader *consumer.Reader
 	epoch  uint64 // the sender incarnation of this process's entries
@@ -112,7 +115,7 @@ type Router struct {
 	// Owned by the inbox goroutine (Run).
 	recv map[string]*senderState
 
-	sent, sendErrs, received, gaps, late, rejected atomic.Uint64
+	sent, sendErrs, gone, received, gaps, late, rejected atomic.Uint64
 }
 
 type senderState struct {
@@ -133,17 +136,18 @@ func NewRouter(client rueidis.Client, n *node.Node, reg *Registry, hub *realtime
 	ncfg := n.Config()
 	codec := streams.NewCodec(ncfg.Secret)
 	r := &Router{
-		hub:   hub,
-		reg:   reg,
-		node:  n,
-		self:  n.ID(),
-		keys:  n.Keys(),
-		app:   streams.NewAppender(client, codec, streams.Config{Prefix: ncfg.Prefix, MaxLen: cfg.InboxMaxLen}),
-		cfg:   cfg,
-		log:   cfg.Logger.With(slog.String("node", n.ID())),
-		epoch: uint64(time.Now().UnixNano()),
-		seqs:  make(map[string]uint64),
-		recv:  make(map[string]*senderState),
+		hub:    hub,
+		reg:    reg,
+		node:   n,
+		self:   n.ID(),
+		keys:   n.Keys(),
+		client: client,
+		codec:  codec,
+		cfg:    cfg,
+		log:    cfg.Logger.With(slog.String("node", n.ID())),
+		epoch:  uint64(time.Now().UnixNano()),
+		seqs:   make(map[string]uint64),
+		recv:   make(map[string]*senderState),
 	}
 	reader, err := consumer.New(client, codec, consumer.Config{
 		Stream: r.keys.Inbox(r.self), Group: r.self, Consumer: r.self,
@@ -174,7 +178,7 @@ func (r *Router) Run(ctx context.Context) error {
 // Stats returns the router's counters. Safe for concurrent use.
 func (r *Router) Stats() RouterStats {
 	return RouterStats{
-		Sent: r.sent.Load(), SendErrors: r.sendErrs.Load(), Received: r.received.Load(),
+		Sent: r.sent.Load(), SendErrors: r.sendErrs.Load(), Gone: r.gone.Load(), Received: r.received.Load(),
 		Gaps: r.gaps.Load(), Late: r.late.Load(), Rejected: r.rejected.Load(),
 	}
 }
@@ -184,15 +188,18 @@ func (r *Router) InboxStats() consumer.Stats { return r.reader.Stats() }
 
 // Route implements realtime.Router: m goes to this node's subscribers at
 // once, and to every other node with subscribers in m.Rooms as one inbox
-// entry per node, appended in one pipelined round trip. It returns when
-// the appends are acknowledged by Redis; the error joins the failed ones.
+// entry per node, appended in one pipelined round trip (rueidis DoMulti:
+// one round trip per shard; streams.Appender.AppendBatch does the same but
+// has no NOMKSTREAM). It returns when the appends are acknowledged by
+// Redis; the error joins the failed ones.
 func (r *Router) Route(ctx context.Context, m realtime.Message) error {
 	r.hub.Deliver(m)
 	targets := r.reg.targets(m.Rooms)
 	if len(targets) == 0 {
 		return nil
 	}
-	entries := make([]streams.Entry, 0, len(targets))
+	cmds := make(rueidis.Commands, 0, len(targets))
+	streamsOf := make([]string, 0, len(targets))
 	now := time.Now().UnixMilli()
 	r.seqMu.Lock()
 	for target, rooms := range targets {
@@ -202,24 +209,49 @@ func (r *Router) Route(ctx context.Context, m realtime.Message) error {
 			return fmt.Errorf("cluster: encode notification: %w", err)
 		}
 		r.seqs[target]++
-		entries = append(entries, streams.Entry{Stream: r.keys.Inbox(target), Envelope: streams.Envelope{
+		f, err := r.codec.Encode(streams.Envelope{
 			Type: TypeNotify, Sender: r.self, Incarnation: r.epoch, Seq: r.seqs[target], Time: now, Payload: payload,
-		}})
+		})
+		if err != nil {
+			r.seqMu.Unlock()
+			return fmt.Errorf("cluster: encode notification: %w", err)
+		}
+		stream := r.keys.Inbox(target)
+		cmds = append(cmds, r.xadd(stream, f))
+		streamsOf = append(streamsOf, stream)
 	}
 	r.seqMu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
 	var errs []error
-	for i, res := range r.app.AppendBatch(ctx, entries) {
-		if res.Err != nil {
+	for i, res := range r.client.DoMulti(ctx, cmds...) {
+		err := res.Error()
+		switch {
+		case rueidis.IsRedisNil(err):
+			// NOMKSTREAM: the inbox is gone, its node left or was
+			// evicted and its subscribers with it.
+			r.gone.Add(1)
+		case err != nil:
 			r.sendErrs.Add(1)
-			errs = append(errs, res.Err)
-			r.log.Warn("notification not delivered to a node's inbox", slog.String("stream", entries[i].Stream), slog.Any("err", res.Err))
-			continue
+			errs = append(errs, fmt.Errorf("cluster: append to %s: %w", streamsOf[i], err))
+			r.log.Warn("notification not delivered to a node's inbox", slog.String("stream", streamsOf[i]), slog.Any("err", err))
+		default:
+			r.sent.Add(1)
 		}
-		r.sent.Add(1)
 	}
 	return errors.Join(errs...)
+}
+
+// xadd appends to an inbox that exists (NOMKSTREAM: a departed node's
+// deleted inbox is not re-created by a late notification), trimming it to
+// InboxMaxLen (MAXLEN ~).
+func (r *Router) xadd(stream string, f streams.Fields) rueidis.Completed {
+	c := r.client.B().Xadd().Key(stream).Nomkstream().Maxlen().Almost().Threshold(strconv.FormatInt(r.cfg.InboxMaxLen, 10)).
+		Id("*").FieldValue().FieldValue(streams.FieldEnvelope, f.Blob)
+	if f.Sig != "" {
+		c = c.FieldValue(streams.FieldSignature, f.Sig)
+	}
+	return c.Build()
 }
 
 // handleInbox delivers a batch of this node's inbox to the hub, counting
@@ -283,6 +315,7 @@ func newRouterCollector(r *Router) *routerCollector {
 	return &routerCollector{r: r, descs: map[string]*prometheus.Desc{
 		"sent":     d("inbox_sent_total", "Notification entries appended to other nodes' inboxes."),
 		"errors":   d("inbox_send_errors_total", "Notification entries that failed to append to another node's inbox."),
+		"gone":     d("inbox_gone_total", "Notification entries not appended because the target node's inbox is gone."),
 		"received": d("inbox_received_total", "Notifications read from this node's inbox."),
 		"gaps":     d("inbox_gaps_total", "Per-sender sequence numbers skipped in this node's inbox; lost = gaps - late."),
 		"late":     d("inbox_late_total", "Notifications that arrived after a later one of the same sender."),
@@ -298,7 +331,7 @@ func (c *routerCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *routerCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.r.Stats()
-	for k, v := range map[string]uint64{"sent": s.Sent, "errors": s.SendErrors, "received": s.Received, "gaps": s.Gaps, "late": s.Late, "rejected": s.Rejected} {
+	for k, v := range map[string]uint64{"sent": s.Sent, "errors": s.SendErrors, "gone": s.Gone, "received": s.Received, "gaps": s.Gaps, "late": s.Late, "rejected": s.Rejected} {
 		ch <- prometheus.MustNewConstMetric(c.descs[k], prometheus.CounterValue, float64(v))
 	}
 }
