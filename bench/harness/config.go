@@ -1,0 +1,158 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// ErrInvalidConfig is wrapped by Config.Validate errors.
+var ErrInvalidConfig = errors.New("harness: invalid config")
+
+// Config parameterizes a run. Zero fields take the defaults of the mode
+// (Quick or full) when passed through WithDefaults.
+type Config struct {
+	// Binary is the streamcluster binary (default "bin/streamcluster").
+	Binary string
+	// OutDir receives <stamp>.json, <stamp>.md and the SVG plots
+	// (default "bench/results").
+	OutDir string
+	// Quick selects the about-a-minute mode: fewer rates, shorter windows,
+	// one subscriber count, one cluster size, one repetition.
+	Quick bool
+	// Rates are the offered loads in messages per second
+	// (quick: 1000, 5000; full: 1000, 5000, 10000).
+	Rates []int
+	// Duration is the measured window per rate (quick 2 s, full 5 s).
+	Duration time.Duration
+	// Drain is how long receivers may still wait for stragglers after a
+	// window (quick 1 s, full 3 s).
+	Drain time.Duration
+	// Subscribers are the WebSocket subscribers per subscribing node
+	// (quick: 1; full: 1, 10).
+	Subscribers []int
+	// RealtimeNodes are the cluster sizes of the realtime latency workload
+	// (quick: 1; full: 1, 3).
+	RealtimeNodes []int
+	// CrossNode also runs the realtime workload with the publisher on node 0
+	// and the subscribers on node 1 (needs RealtimeNodes entries ≥ 2 and the
+	// cluster-wide realtime path of issue 6 in the binary). Default off.
+	CrossNode bool
+	// PingCount is the number of sequential PINGs (quick 2000, full 5000).
+	PingCount int
+	// Heartbeat of the failure-detection and join workloads (default 1 s).
+	Heartbeat time.Duration
+	// FailureRuns and JoinRuns repeat those workloads (quick 1, full 3).
+	FailureRuns int
+	JoinRuns    int
+	// Timeout bounds the wait for a node to become ready or be evicted
+	// (default 20 s).
+	Timeout time.Duration
+	// Logger receives progress lines (default: discard).
+	Logger *slog.Logger
+}
+
+// WithDefaults returns c with every zero field set to its mode's default.
+func (c Config) WithDefaults() Config {
+	if c.Binary == "" {
+		c.Binary = "bin/streamcluster"
+	}
+	if c.OutDir == "" {
+		c.OutDir = "bench/results"
+	}
+	pick := func(quick, full int) int {
+		if c.Quick {
+			return quick
+		}
+		return full
+	}
+	if len(c.Rates) == 0 {
+		c.Rates = []int{1000, 5000}
+		if !c.Quick {
+			c.Rates = append(c.Rates, 10000)
+		}
+	}
+	if c.Duration == 0 {
+		c.Duration = time.Duration(pick(2, 5)) * time.Second
+	}
+	if c.Drain == 0 {
+		c.Drain = time.Duration(pick(1, 3)) * time.Second
+	}
+	if len(c.Subscribers) == 0 {
+		c.Subscribers = []int{1}
+		if !c.Quick {
+			c.Subscribers = append(c.Subscribers, 10)
+		}
+	}
+	if len(c.RealtimeNodes) == 0 {
+		c.RealtimeNodes = []int{1}
+		if !c.Quick {
+			c.RealtimeNodes = append(c.RealtimeNodes, 3)
+		}
+	}
+	if c.PingCount == 0 {
+		c.PingCount = pick(2000, 5000)
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = time.Second
+	}
+	if c.FailureRuns == 0 {
+		c.FailureRuns = pick(1, 3)
+	}
+	if c.JoinRuns == 0 {
+		c.JoinRuns = pick(1, 3)
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 20 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate checks a config that went through WithDefaults. Bounds keep every
+// loop of a run finite and the machine usable.
+func (c Config) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, a...)...)
+	}
+	for _, r := range c.Rates {
+		if r < 1 || r > 200_000 {
+			return bad("rate %d msg/s outside 1..200000", r)
+		}
+	}
+	if c.Duration < 100*time.Millisecond || c.Duration > 5*time.Minute {
+		return bad("duration %s outside 100ms..5m", c.Duration)
+	}
+	if c.Drain < 0 || c.Drain > time.Minute {
+		return bad("drain %s outside 0..1m", c.Drain)
+	}
+	for _, s := range c.Subscribers {
+		if s < 1 || s > 1000 {
+			return bad("subscribers per node %d outside 1..1000", s)
+		}
+	}
+	for _, n := range c.RealtimeNodes {
+		if n < 1 || n > 20 {
+			return bad("realtime cluster size %d outside 1..20", n)
+		}
+	}
+	if c.PingCount < 1 || c.PingCount > 1_000_000 {
+		return bad("ping count %d outside 1..1000000", c.PingCount)
+	}
+	if c.Heartbeat < 10*time.Millisecond || c.Heartbeat > time.Minute {
+		return bad("heartbeat %s outside 10ms..1m", c.Heartbeat)
+	}
+	if c.FailureRuns < 0 || c.FailureRuns > 20 || c.JoinRuns < 0 || c.JoinRuns > 20 {
+		return bad("failure/join runs outside 0..20")
+	}
+	if c.Timeout < time.Second || c.Timeout > 5*time.Minute {
+		return bad("timeout %s outside 1s..5m", c.Timeout)
+	}
+	if c.Binary == "" || c.OutDir == "" {
+		return bad("binary and output directory are required")
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
+)
+
+// Run executes every workload of cfg and writes the result files into
+// cfg.OutDir. It returns the report and the paths written. A workload that
+// fails is recorded in the report (Error fields, Report.Errors) and the run
+// goes on; Run itself fails only when nothing can be measured (bad config,
+// no Redis Cluster, no binary) or the files cannot be written.
+func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if _, err := os.Stat(cfg.Binary); err != nil {
+		return nil, nil, fmt.Errorf("harness: binary %s: %w (run make build)", cfg.Binary, err)
+	}
+	log := cfg.Logger
+	start := time.Now()
+	r := &Report{
+		Stamp: start.UTC().Format("20060102T150405Z"), Quick: cfg.Quick, Machine: machine(),
+		Settings: Settings{
+			Rates: cfg.Rates, SecondsPerRate: cfg.Duration.Seconds(), DrainSeconds: cfg.Drain.Seconds(),
+			Subscribers: cfg.Subscribers, RealtimeNodes: cfg.RealtimeNodes, CrossNode: cfg.CrossNode,
+			PingCount: cfg.PingCount, HeartbeatMs: float64(cfg.Heartbeat) / 1e6,
+		},
+		Baselines: []LatencyRun{}, Realtime: []LatencyRun{}, Failure: []FailureRun{}, Join: []JoinRun{},
+	}
+
+	logDir, err := os.MkdirTemp("", "scbench-logs-")
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info("node logs", slog.String("dir", logDir))
+
+	log.Info("starting Redis Cluster")
+	rc, err := rediscluster.Start(ctx, rediscluster.Options{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("harness: redis cluster: %w", err)
+	}
+	defer rc.Close()
+	client, err := rc.Client()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer client.Close()
+	clk := newClock()
+
+	log.Info("baseline: ping")
+	r.Baselines = append(r.Baselines, runPing(ctx, cfg, client))
+	log.Info("baseline: xadd → xreadgroup")
+	r.Baselines = append(r.Baselines, runXadd(ctx, cfg, clk, client)...)
+	log.Info("baseline: publish → subscribe, same master")
+	r.Baselines = append(r.Baselines, runPubSub(ctx, cfg, clk, rc, false)...)
+	log.Info("baseline: publish → subscribe, across the cluster bus")
+	r.Baselines = append(r.Baselines, runPubSub(ctx, cfg, clk, rc, true)...)
+
+	base := nodeSpec{Binary: cfg.Binary, Redis: rc.Addrs(), LogDir: logDir}
+	for i, n := range cfg.RealtimeNodes {
+		spec := base
+		spec.Prefix = phasePrefix("rt", i)
+		log.Info("realtime latency", slog.Int("nodes", n))
+		nodes, err := startNodes(ctx, spec, n, cfg.Timeout)
+		if err != nil {
+			r.Errors = append(r.Errors, fmt.Sprintf("realtime with %d nodes: %v", n, err))
+			continue
+		}
+		for _, subs := range cfg.Subscribers {
+			r.Realtime = append(r.Realtime, runRealtime(ctx, cfg, clk, nodes, realtimeTopology{
+				Workload: "realtime-same-node", PublishNode: 0, SubscribeNodes: []int{0}, Subscribers: subs})...)
+			if cfg.CrossNode && n >= 2 {
+				r.Realtime = append(r.Realtime, runRealtime(ctx, cfg, clk, nodes, realtimeTopology{
+					Workload: "realtime-cross-node", PublishNode: 0, SubscribeNodes: []int{1}, Subscribers: subs})...)
+			}
+		}
+		stopNodes(nodes)
+	}
+
+	for i := range cfg.FailureRuns {
+		spec := base
+		spec.Prefix, spec.Heartbeat = phasePrefix("fd", i), cfg.Heartbeat
+		log.Info("failure detection", slog.Int("run", i))
+		r.Failure = append(r.Failure, runFailure(ctx, cfg, spec))
+	}
+	for i := range cfg.JoinRuns {
+		spec := base
+		spec.Prefix, spec.Heartbeat = phasePrefix("join", i), cfg.Heartbeat
+		log.Info("join", slog.Int("run", i))
+		r.Join = append(r.Join, runJoin(ctx, cfg, spec, 2))
+	}
+
+	r.Machine.LoadEnd = loadAvg()
+	r.DurationSeconds = time.Since(start).Round(100 * time.Millisecond).Seconds()
+	paths, err := writeFiles(cfg.OutDir, r)
+	if err != nil {
+		return r, paths, err
+	}
+	if err := os.RemoveAll(logDir); err != nil {
+		log.Warn("remove node logs", slog.Any("err", err))
+	}
+	return r, paths, nil
+}
+
+func machine() Machine {
+	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH, LoadStart: loadAvg()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if out, err := exec.Command("redis-server", "--version").Output(); err == nil {
+		m.Redis = strings.TrimSpace(string(out))
+		if i := strings.Index(m.Redis, " sha="); i > 0 {
+			m.Redis = m.Redis[:i]
+		}
+	}
+	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		m.GitRevision = strings.TrimSpace(string(out))
+	}
+	return m
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,0 +1,99 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// realtimeTopology says where the publisher and the subscribers connect.
+// Same-node: PublishNode 0, SubscribeNodes [0]. Cross-node: PublishNode 0,
+// SubscribeNodes [1] (or more).
+type realtimeTopology struct {
+	Workload       string
+	PublishNode    int
+	SubscribeNodes []int
+	Subscribers    int // per subscribing node
+}
+
+// runRealtime measures realtime:publish on one node → document notification
+// on every subscriber, at each configured rate. Each subscriber subscribes to
+// every document of a fresh collection, so every publish is delivered
+// SubscribeNodes × Subscribers times.
+func runRealtime(ctx context.Context, cfg Config, clk clock, nodes []*nodeProc, topo realtimeTopology) []LatencyRun {
+	base := LatencyRun{Workload: topo.Workload, Nodes: len(nodes), PublishNode: topo.PublishNode,
+		SubscribeNodes: topo.SubscribeNodes, SubscribersPerNode: topo.Subscribers}
+	fail := func(err error) []LatencyRun {
+		r := base
+		r.Error = err.Error()
+		return []LatencyRun{r}
+	}
+	const index = "bench"
+	collection := "c" + strconv.FormatInt(time.Now().UnixNano(), 36)
+
+	var s sink
+	var subs []*wsClient
+	defer func() {
+		for _, c := range subs {
+			c.close()
+		}
+	}()
+	for _, n := range topo.SubscribeNodes {
+		if n >= len(nodes) {
+			return fail(fmt.Errorf("harness: subscribe node %d of %d", n, len(nodes)))
+		}
+		for range topo.Subscribers {
+			c, err := dialWS(ctx, nodes[n].addr, s.observe)
+			if err != nil {
+				return fail(err)
+			}
+			subs = append(subs, c)
+			if err := c.subscribe(ctx, index, collection); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	pub, err := dialWS(ctx, nodes[topo.PublishNode].addr, nil)
+	if err != nil {
+		return fail(err)
+	}
+	defer pub.close()
+
+	var buf []byte
+	send := func(probes [][]byte) error {
+		for _, p := range probes {
+			var err error
+			if buf, err = pub.publishProbe(ctx, buf, index, collection, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	allLive := func() bool {
+		for _, c := range subs {
+			if c.notified.Load() == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	if err := warmUp(ctx, clk, 5*time.Second, func(p []byte) error { return send([][]byte{p}) }, allLive); err != nil {
+		return fail(fmt.Errorf("warm-up: %w", err))
+	}
+	var runs []LatencyRun
+	for _, rate := range cfg.Rates {
+		errsBefore := pub.failures.Load()
+		run := measureRate(ctx, cfg, clk, &s, rate, len(subs), send)
+		run.Workload, run.Nodes, run.PublishNode = base.Workload, base.Nodes, base.PublishNode
+		run.SubscribeNodes, run.SubscribersPerNode = base.SubscribeNodes, base.SubscribersPerNode
+		run.PublishErrors = pub.failures.Load() - errsBefore
+		if run.PublishErrors > 0 && run.Error == "" {
+			if e := pub.lastErr.Load(); e != nil {
+				run.Error = "publish: " + *e
+			}
+		}
+		runs = append(runs, run)
+	}
+	return runs
+}

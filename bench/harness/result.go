@@ -1,0 +1,98 @@
+package harness
+
+// LatencyRun is one measured latency series: a baseline or a realtime
+// workload at one offered load.
+type LatencyRun struct {
+	// Workload names the path, e.g. "ping", "xadd-xreadgroup", "pubsub",
+	// "pubsub-bus", "realtime-same-node", "realtime-cross-node".
+	Workload string `json:"workload"`
+	// Nodes is the number of streamcluster nodes running (0 for baselines).
+	Nodes int `json:"nodes,omitempty"`
+	// PublishNode and SubscribeNodes are node indexes (realtime only).
+	PublishNode    int   `json:"publishNode,omitempty"`
+	SubscribeNodes []int `json:"subscribeNodes,omitempty"`
+	// SubscribersPerNode is the number of WebSocket subscribers on each
+	// subscribing node; each message is delivered to all of them.
+	SubscribersPerNode int `json:"subscribersPerNode,omitempty"`
+	// TargetRate is the offered load in messages per second (0: sequential).
+	TargetRate int     `json:"targetRate"`
+	Sent       int     `json:"sent"`
+	SentRate   float64 `json:"sentRate"`
+	// Expected deliveries (sent × receivers), delivered, lost after the
+	// drain wait.
+	Expected      int64 `json:"expected"`
+	Delivered     int64 `json:"delivered"`
+	Lost          int64 `json:"lost"`
+	PublishErrors int64 `json:"publishErrors,omitempty"`
+	// Latency is send stamp → receipt, over every delivery.
+	Latency   Summary   `json:"latency"`
+	Histogram Histogram `json:"histogram"`
+	// Error is set when the run could not be measured.
+	Error string `json:"error,omitempty"`
+}
+
+// FailureRun is one kill -9 of a node.
+type FailureRun struct {
+	Nodes       int     `json:"nodes"`
+	HeartbeatMs float64 `json:"heartbeatMs"`
+	Killed      string  `json:"killed"`
+	// DetectMs is, per survivor, the time from the kill until its status
+	// route no longer lists the killed node.
+	DetectMs map[string]float64 `json:"detectMs"`
+	// MaxMs is the time until every survivor dropped it.
+	MaxMs float64 `json:"maxMs"`
+	Error string  `json:"error,omitempty"`
+}
+
+// JoinRun is one node joining a running cluster.
+type JoinRun struct {
+	ExistingNodes int `json:"existingNodes"`
+	// Rooms registered in the cluster when the node joins. Only 0 is
+	// measured until the cluster-wide room registry is wired into the
+	// binary (issue 6); then the harness subscribes Rooms filters first.
+	Rooms int `json:"rooms"`
+	// ReadyMs: process start → GET /_ready 200 on the new node.
+	ReadyMs float64 `json:"readyMs"`
+	// ListedMs: process start → every existing node's status lists it.
+	ListedMs float64 `json:"listedMs"`
+	Error    string  `json:"error,omitempty"`
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	CPUs        int    `json:"cpus"`
+	CPUModel    string `json:"cpuModel"`
+	GoVersion   string `json:"goVersion"`
+	OS          string `json:"os"`
+	Redis       string `json:"redis"`
+	LoadStart   string `json:"loadAvgStart"`
+	LoadEnd     string `json:"loadAvgEnd"`
+	GitRevision string `json:"gitRevision,omitempty"`
+}
+
+// Report is the content of bench/results/<stamp>.json.
+type Report struct {
+	Stamp           string       `json:"stamp"` // UTC, e.g. 20261125T093000Z
+	Quick           bool         `json:"quick"`
+	DurationSeconds float64      `json:"durationSeconds"`
+	Machine         Machine      `json:"machine"`
+	Settings        Settings     `json:"settings"`
+	Baselines       []LatencyRun `json:"baselines"`
+	Realtime        []LatencyRun `json:"realtime"`
+	Failure         []FailureRun `json:"failureDetection"`
+	Join            []JoinRun    `json:"join"`
+	// Errors lists workloads that failed as a whole.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Settings records the parameters of the run.
+type Settings struct {
+	Rates          []int   `json:"rates"`
+	SecondsPerRate float64 `json:"secondsPerRate"`
+	DrainSeconds   float64 `json:"drainSeconds"`
+	Subscribers    []int   `json:"subscribersPerNode"`
+	RealtimeNodes  []int   `json:"realtimeNodes"`
+	CrossNode      bool    `json:"crossNode"`
+	PingCount      int     `json:"pingCount"`
+	HeartbeatMs    float64 `json:"heartbeatMs"`
+}
