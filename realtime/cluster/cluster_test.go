@@ -2,12 +2,14 @@ package cluster_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamcluster/streamcluster/realtime/cluster"
 	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
 	"github.com/streamcluster/streamcluster/streams"
 )
@@ -219,4 +221,40 @@ func TestNoInboxIsRecreatedForADepartedNode(t *testing.T) {
 	n, err := client.Do(context.Background(), client.B().Exists().Key(inbox).Build()).AsInt64()
 	require.NoError(t, err)
 	assert.Zero(t, n, "the departed node's inbox stays deleted")
+}
+
+func TestInboxSequenceGapsAreCounted(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	a := startNodes(t, client, prefix, "a")[0]
+	onA := &recConn{id: "a1"}
+	r := subscribe(t, a, onA, filter(t, "idx", "coll", `{"equals":{"k":1}}`)).RoomID
+
+	// Entries of a sender "x" written straight into A's inbox: 1, 2, 5, 4
+	// (3 lost, 4 late), then one of an unknown type.
+	codec := streams.NewCodec(nil)
+	inbox := streams.NewKeys(prefix).Inbox("a")
+	add := func(typ string, seq uint64) {
+		t.Helper()
+		payload := []byte(`{"k":1,"r":["` + r + `"],"s":"in","p":{"type":"document","seq":` + strconv.FormatUint(seq, 10) + `}}`)
+		f, err := codec.Encode(streams.Envelope{Type: typ, Sender: "x", Incarnation: 7, Seq: seq, Payload: payload})
+		require.NoError(t, err)
+		require.NoError(t, client.Do(context.Background(), client.B().Xadd().Key(inbox).Id("*").FieldValue().
+			FieldValue(streams.FieldEnvelope, f.Blob).Build()).Error())
+	}
+	for _, seq := range []uint64{1, 2, 5, 4} {
+		add(cluster.TypeNotify, seq)
+	}
+	add("Bogus", 6)
+	require.Eventually(t, func() bool { return a.router.Stats().Rejected == 1 }, 5*time.Second, 5*time.Millisecond)
+	st := a.router.Stats()
+	assert.EqualValues(t, 4, st.Received)
+	assert.EqualValues(t, 2, st.Gaps, "3 and 4 were skipped when 5 arrived")
+	assert.EqualValues(t, 1, st.Late, "4 arrived after 5")
+	var seqs []float64
+	for _, m := range onA.all() {
+		seqs = append(seqs, m["seq"].(float64))
+		assert.Contains(t, m["room"], r, "delivered on the room's channel")
+	}
+	assert.Equal(t, []float64{1, 2, 5, 4}, seqs)
 }
