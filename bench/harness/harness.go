@@ -100,6 +100,7 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 		r.Join = append(r.Join, runJoin(ctx, cfg, spec, 2))
 	}
 
+	httpClient.CloseIdleConnections()
 	r.Machine.LoadEnd = loadAvg()
 	r.DurationSeconds = time.Since(start).Round(100 * time.Millisecond).Seconds()
 	paths, err := writeFiles(cfg.OutDir, r)

@@ -1,0 +1,244 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+// testBinary is the streamcluster binary built by TestMain.
+var testBinary string
+
+func TestMain(m *testing.M) {
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "scbench-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	testBinary = filepath.Join(dir, "streamcluster")
+	cmd := exec.Command("go", "build", "-o", testBinary, "github.com/streamcluster/streamcluster/cmd/streamcluster")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build streamcluster:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+func TestSummarizeNearestRank(t *testing.T) {
+	var s []time.Duration
+	for i := 1000; i >= 1; i-- { // unsorted on purpose
+		s = append(s, time.Duration(i)*time.Microsecond)
+	}
+	got := Summarize(s)
+	assert.Equal(t, Summary{Count: 1000, MeanMs: 0.501, P50Ms: 0.5, P90Ms: 0.9, P99Ms: 0.99, P999Ms: 0.999, MaxMs: 1}, got)
+	assert.Equal(t, Summary{}, Summarize(nil))
+	one := Summarize([]time.Duration{3 * time.Millisecond})
+	assert.Equal(t, 3.0, one.P50Ms)
+	assert.Equal(t, 3.0, one.P999Ms)
+}
+
+func TestHistogramBuckets(t *testing.T) {
+	samples := []time.Duration{time.Microsecond, 15 * time.Microsecond, 150 * time.Microsecond, 150 * time.Microsecond, 2 * time.Second}
+	h := NewHistogram(samples)
+	require.Len(t, h.Counts, 50) // 5 decades × 10
+	total := 0
+	for _, c := range h.Counts {
+		total += c
+	}
+	assert.Equal(t, len(samples), total)
+	assert.Equal(t, 1, h.Counts[len(h.Counts)-1], "above the range goes to the last bucket")
+	for _, d := range samples[1:4] {
+		i := histBucket(d, len(h.Counts))
+		lower := float64(histMin) / 1e6
+		if i > 0 {
+			lower = h.BoundsMs[i-1]
+		}
+		ms := float64(d) / 1e6
+		assert.True(t, ms > lower && ms <= h.BoundsMs[i]*1.0000001, "%v in (%v, %v]", d, lower, h.BoundsMs[i])
+	}
+	assert.Equal(t, 2, h.Counts[histBucket(150*time.Microsecond, len(h.Counts))])
+}
+
+func TestProbeRoundTrip(t *testing.T) {
+	p := encodeProbe(nil, 42, 1234, 987654321)
+	run, seq, stamp, err := decodeProbe(p)
+	require.NoError(t, err)
+	assert.Equal(t, uint32(42), run)
+	assert.Equal(t, 1234, seq)
+	assert.Equal(t, int64(987654321), stamp)
+	assert.True(t, json.Valid([]byte(`"`+string(p)+`"`)), "probe needs no JSON escaping")
+	for _, bad := range []string{"", "1:2", "a:2:3:", "1:2:x:"} {
+		_, _, _, err := decodeProbe([]byte(bad))
+		assert.ErrorIs(t, err, errBadProbe, "%q", bad)
+	}
+}
+
+func TestRecorderCountsLossAndStale(t *testing.T) {
+	clk := newClock()
+	r := newRecorder(clk, 4)
+	r.observe(encodeProbe(nil, r.run, 0, clk.now()))
+	r.observe(encodeProbe(nil, r.run+1000, 1, clk.now())) // another run
+	r.observe([]byte("garbage"))
+	lost := r.finish(context.Background(), 3, 20*time.Millisecond)
+	assert.Equal(t, int64(2), lost)
+	assert.Equal(t, int64(2), r.stale.Load())
+	samples := r.take()
+	require.Len(t, samples, 1)
+	assert.Positive(t, samples[0])
+
+	// finish returns as soon as everything arrived, well before the drain.
+	r2 := newRecorder(clk, 1)
+	go r2.observe(encodeProbe(nil, r2.run, 0, clk.now()))
+	start := time.Now()
+	assert.Equal(t, int64(0), r2.finish(context.Background(), 1, time.Minute))
+	assert.Less(t, time.Since(start), 30*time.Second)
+}
+
+func TestPaceSendsEverySequenceOnce(t *testing.T) {
+	next := 0
+	sent, took, err := pace(context.Background(), 2000, 250*time.Millisecond, func(seq, n int) error {
+		require.Equal(t, next, seq, "batches are contiguous")
+		require.Positive(t, n)
+		next += n
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 500, sent)
+	assert.Equal(t, 500, next)
+	assert.GreaterOrEqual(t, took, 240*time.Millisecond, "paced, not sent at once")
+
+	boom := errors.New("boom")
+	_, _, err = pace(context.Background(), 1000, time.Second, func(int, int) error { return boom })
+	assert.ErrorIs(t, err, boom)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	sent, _, err = pace(ctx, 1000, time.Hour, func(int, int) error { return nil })
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, sent, 1000)
+}
+
+func TestConfigDefaultsAndValidate(t *testing.T) {
+	q := Config{Quick: true}.WithDefaults()
+	require.NoError(t, q.Validate())
+	assert.Equal(t, []int{1000, 5000}, q.Rates)
+	assert.Equal(t, 2*time.Second, q.Duration)
+	f := Config{}.WithDefaults()
+	require.NoError(t, f.Validate())
+	assert.Equal(t, []int{1000, 5000, 10000}, f.Rates)
+	assert.Equal(t, []int{1, 10}, f.Subscribers)
+
+	for name, mut := range map[string]func(*Config){
+		"rate":        func(c *Config) { c.Rates = []int{0} },
+		"duration":    func(c *Config) { c.Duration = time.Hour },
+		"subscribers": func(c *Config) { c.Subscribers = []int{5000} },
+		"nodes":       func(c *Config) { c.RealtimeNodes = []int{0} },
+		"heartbeat":   func(c *Config) { c.Heartbeat = time.Millisecond },
+		"runs":        func(c *Config) { c.FailureRuns = 100 },
+		"binary":      func(c *Config) { c.Binary = "" },
+	} {
+		c := q
+		mut(&c)
+		assert.ErrorIs(t, c.Validate(), ErrInvalidConfig, name)
+	}
+}
+
+func requireXML(t *testing.T, name, doc string) {
+	t.Helper()
+	d := xml.NewDecoder(strings.NewReader(doc))
+	for {
+		_, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		require.NoError(t, err, "%s is not well-formed XML", name)
+	}
+}
+
+// TestRun runs every workload once, small and fast, against a Redis Cluster
+// and node processes the harness starts, and checks what it measured.
+func TestRun(t *testing.T) {
+	out := t.TempDir()
+	var logs bytes.Buffer
+	cfg := Config{
+		Binary: testBinary, OutDir: out, Quick: true,
+		Rates: []int{200, 400}, Duration: 300 * time.Millisecond, Drain: 3 * time.Second,
+		Subscribers: []int{2}, RealtimeNodes: []int{2}, CrossNode: false, PingCount: 50,
+		Heartbeat: 200 * time.Millisecond, FailureRuns: 1, JoinRuns: 1, Timeout: 15 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	}
+	defer goleak.VerifyNone(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, paths, err := Run(ctx, cfg)
+	require.NoError(t, err, logs.String())
+	require.Empty(t, r.Errors)
+
+	byWorkload := map[string]int{}
+	for _, l := range append(append([]LatencyRun{}, r.Baselines...), r.Realtime...) {
+		byWorkload[l.Workload]++
+		assert.Empty(t, l.Error, l.Workload)
+		assert.Zero(t, l.Lost, l.Workload)
+		assert.Equal(t, l.Expected, l.Delivered, l.Workload)
+		assert.Equal(t, int(l.Delivered), l.Latency.Count, l.Workload)
+		assert.Positive(t, l.Latency.P50Ms, l.Workload)
+		assert.LessOrEqual(t, l.Latency.P50Ms, l.Latency.MaxMs, l.Workload)
+	}
+	assert.Equal(t, map[string]int{"ping": 1, "xadd-xreadgroup": 2, "pubsub": 2, "pubsub-bus": 2, "realtime-same-node": 2}, byWorkload)
+	assert.Equal(t, 50, r.Baselines[0].Sent)
+	for _, l := range r.Realtime {
+		assert.Equal(t, 2, l.Nodes)
+		assert.Equal(t, int64(l.Sent)*2, l.Expected, "each publish reaches both subscribers")
+		assert.Equal(t, l.TargetRate*3/10, l.Sent)
+	}
+
+	require.Len(t, r.Failure, 1)
+	f := r.Failure[0]
+	require.Empty(t, f.Error)
+	assert.Len(t, f.DetectMs, 2)
+	assert.Greater(t, f.MaxMs, 200.0, "not before one heartbeat")
+	assert.Less(t, f.MaxMs, 5000.0)
+
+	require.Len(t, r.Join, 1)
+	j := r.Join[0]
+	require.Empty(t, j.Error)
+	assert.Positive(t, j.ReadyMs)
+	assert.Positive(t, j.ListedMs)
+
+	require.Len(t, paths, 4)
+	raw, err := os.ReadFile(paths[0])
+	require.NoError(t, err)
+	var back Report
+	require.NoError(t, json.Unmarshal(raw, &back))
+	assert.Equal(t, r.Stamp, back.Stamp)
+	md, err := os.ReadFile(paths[1])
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "| realtime-same-node | 2 | 2 | 200 |")
+	for _, p := range paths[2:] {
+		svg, err := os.ReadFile(p)
+		require.NoError(t, err)
+		requireXML(t, p, string(svg))
+		assert.Contains(t, string(svg), "polyline")
+	}
+}
