@@ -1,0 +1,68 @@
+package cluster_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/streamcluster/streamcluster/realtime"
+	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
+)
+
+// TestServiceAcrossNodes runs realtime.Service on the cluster registry and
+// router: user notifications, publish, count and list across nodes.
+func TestServiceAcrossNodes(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	nodes := startNodes(t, client, prefix, "a", "b", "c")
+	svc := make([]*realtime.Service, len(nodes))
+	for i, tn := range nodes {
+		svc[i] = realtime.NewService(realtime.ServiceConfig{NodeID: tn.n.ID()}, tn.hub, tn.reg, tn.router,
+			realtime.NewRedisOutState(client, prefix, time.Minute))
+	}
+	ctx := context.Background()
+	f := filter(t, "idx", "coll", `{"equals":{"topic":"news"}}`)
+	o := realtime.Origin{Controller: "realtime", Action: "subscribe", Protocol: "websocket", Index: "idx", Collection: "coll"}
+
+	// A subscriber on B that wants user notifications, then one on A: B's
+	// connection is told of A's arrival through B's inbox.
+	onB := &recConn{id: "conn-b"}
+	_, err := svc[1].Subscribe(ctx, onB, f, realtime.Options{Users: "all"}, o)
+	require.NoError(t, err)
+	onA := &recConn{id: "conn-a"}
+	sub, err := svc[0].Subscribe(ctx, onA, f, realtime.Options{}, o)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return onB.len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	in := onB.all()[0]
+	assert.Equal(t, "user", in["type"])
+	assert.Equal(t, "in", in["user"])
+	assert.Equal(t, "a", in["node"])
+
+	// count and list on C are the cluster's.
+	require.Eventually(t, func() bool { n, ok := svc[2].Count(sub.RoomID); return ok && n == 2 }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, map[string]map[string]map[string]int{"idx": {"coll": {sub.RoomID: 2}}}, svc[2].List())
+	assert.True(t, svc[2].RoomExists(sub.RoomID))
+
+	// A publish through C reaches both; one that does not match, nobody.
+	po := realtime.Origin{Controller: "realtime", Action: "publish", Protocol: "http", Index: "idx", Collection: "coll", Volatile: json.RawMessage(`{"v":1}`)}
+	require.NoError(t, svc[2].Publish(ctx, po, "", map[string]any{"topic": "sport"}, json.RawMessage(`{"_source":{"topic":"sport"}}`)))
+	require.NoError(t, svc[2].Publish(ctx, po, "", map[string]any{"topic": "news"}, json.RawMessage(`{"_source":{"topic":"news"}}`)))
+	require.Eventually(t, func() bool { return onA.len() == 1 && onB.len() == 2 }, 5*time.Second, 5*time.Millisecond)
+	doc := onA.all()[0]
+	assert.Equal(t, "document", doc["type"])
+	assert.Equal(t, "publish", doc["action"])
+	assert.Equal(t, map[string]any{"v": float64(1)}, doc["volatile"])
+	assert.Equal(t, "news", doc["result"].(map[string]any)["_source"].(map[string]any)["topic"])
+	assert.Equal(t, 2, onB.len())
+
+	// A's connection closes: B's is told through its inbox, counts drop
+	// everywhere.
+	require.NoError(t, svc[0].RemoveConn(ctx, "conn-a", "websocket"))
+	require.Eventually(t, func() bool { return onB.len() == 3 }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, "out", onB.all()[2]["user"])
+	allSee(t, map[string]int{sub.RoomID: 1}, nodes...)
+}
