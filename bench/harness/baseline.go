@@ -53,13 +53,14 @@ func warmUp(ctx context.Context, clk clock, timeout time.Duration, send func(pro
 
 // measureRate runs one paced window into a fresh recorder and fills a
 // LatencyRun. send gets the batch's probes already encoded.
-func measureRate(ctx context.Context, cfg Config, clk clock, s *sink, rate, receivers int,
+func measureRate(ctx context.Context, cfg Config, clk clock, meter *cpuMeter, s *sink, rate, receivers int,
 	send func(probes [][]byte) error) LatencyRun {
 	expectedCap := int(int64(rate)*int64(cfg.Duration)/int64(time.Second)) * receivers
 	rec := newRecorder(clk, expectedCap)
 	s.cur.Store(rec)
 	defer s.cur.Store(nil)
 	var probes [][]byte
+	cpu0 := meter.sample(ctx)
 	sent, took, err := pace(ctx, rate, cfg.Duration, func(seq, n int) error {
 		probes = probes[:0]
 		for i := range n {
@@ -71,6 +72,7 @@ func measureRate(ctx context.Context, cfg Config, clk clock, s *sink, rate, rece
 	run.Expected = int64(sent) * int64(receivers)
 	run.Lost = rec.finish(ctx, run.Expected, cfg.Drain)
 	run.Delivered = run.Expected - run.Lost
+	run.CPU = cpu0.use(meter.sample(ctx), run.Delivered)
 	samples := rec.take()
 	run.Histogram = NewHistogram(samples)
 	run.Latency = Summarize(samples)
@@ -111,7 +113,7 @@ func runPing(ctx context.Context, cfg Config, client rueidis.Client) LatencyRun 
 // runXadd measures XADD (pipelined from the pacer) → one consumer blocked in
 // XREADGROUP COUNT 1000, which XACKs each batch. Producer and consumer both
 // reach the stream's slot owner through the cluster client.
-func runXadd(ctx context.Context, cfg Config, clk clock, client rueidis.Client) []LatencyRun {
+func runXadd(ctx context.Context, cfg Config, clk clock, meter *cpuMeter, client rueidis.Client) []LatencyRun {
 	key := fmt.Sprintf("bench:{xadd-%d}", time.Now().UnixNano())
 	fail := func(err error) []LatencyRun {
 		return []LatencyRun{{Workload: "xadd-xreadgroup", Error: err.Error()}}
@@ -172,7 +174,7 @@ func runXadd(ctx context.Context, cfg Config, clk clock, client rueidis.Client) 
 	}
 	var runs []LatencyRun
 	for _, rate := range cfg.Rates {
-		run := measureRate(ctx, cfg, clk, &s, rate, 1, send)
+		run := measureRate(ctx, cfg, clk, meter, &s, rate, 1, send)
 		run.Workload = "xadd-xreadgroup"
 		if e := readErr.Load(); e != nil && run.Error == "" {
 			run.Error = "reader: " + (*e).Error()
@@ -204,7 +206,7 @@ func pinnedClient(addr string) (rueidis.Client, error) {
 // runPubSub measures PUBLISH → SUBSCRIBE with single-node clients: the
 // publisher on the master owning the channel's slot, the subscriber on the
 // same master, or with bus on another master (one cluster-bus hop).
-func runPubSub(ctx context.Context, cfg Config, clk clock, rc *rediscluster.Cluster, bus bool) []LatencyRun {
+func runPubSub(ctx context.Context, cfg Config, clk clock, meter *cpuMeter, rc *rediscluster.Cluster, bus bool) []LatencyRun {
 	name := "pubsub"
 	if bus {
 		name = "pubsub-bus"
@@ -260,7 +262,7 @@ func runPubSub(ctx context.Context, cfg Config, clk clock, rc *rediscluster.Clus
 	}
 	var runs []LatencyRun
 	for _, rate := range cfg.Rates {
-		run := measureRate(ctx, cfg, clk, &s, rate, 1, send)
+		run := measureRate(ctx, cfg, clk, meter, &s, rate, 1, send)
 		run.Workload = name
 		runs = append(runs, run)
 	}

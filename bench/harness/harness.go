@@ -56,15 +56,24 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 	}
 	defer client.Close()
 	clk := newClock()
+	meter := &cpuMeter{}
+	for _, addr := range rc.Addrs() {
+		c, err := pinnedClient(addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer c.Close()
+		meter.redis = append(meter.redis, c)
+	}
 
 	log.Info("baseline: ping")
 	r.Baselines = append(r.Baselines, runPing(ctx, cfg, client))
 	log.Info("baseline: xadd → xreadgroup")
-	r.Baselines = append(r.Baselines, runXadd(ctx, cfg, clk, client)...)
+	r.Baselines = append(r.Baselines, runXadd(ctx, cfg, clk, meter, client)...)
 	log.Info("baseline: publish → subscribe, same master")
-	r.Baselines = append(r.Baselines, runPubSub(ctx, cfg, clk, rc, false)...)
+	r.Baselines = append(r.Baselines, runPubSub(ctx, cfg, clk, meter, rc, false)...)
 	log.Info("baseline: publish → subscribe, across the cluster bus")
-	r.Baselines = append(r.Baselines, runPubSub(ctx, cfg, clk, rc, true)...)
+	r.Baselines = append(r.Baselines, runPubSub(ctx, cfg, clk, meter, rc, true)...)
 
 	base := nodeSpec{Binary: cfg.Binary, Redis: rc.Addrs(), LogDir: logDir}
 	for i, n := range cfg.RealtimeNodes {
@@ -77,10 +86,10 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 			continue
 		}
 		for _, subs := range cfg.Subscribers {
-			r.Realtime = append(r.Realtime, runRealtime(ctx, cfg, clk, nodes, realtimeTopology{
+			r.Realtime = append(r.Realtime, runRealtime(ctx, cfg, clk, meter, nodes, realtimeTopology{
 				Workload: "realtime-same-node", PublishNode: 0, SubscribeNodes: []int{0}, Subscribers: subs})...)
 			if cfg.CrossNode && n >= 2 {
-				r.Realtime = append(r.Realtime, runRealtime(ctx, cfg, clk, nodes, realtimeTopology{
+				r.Realtime = append(r.Realtime, runRealtime(ctx, cfg, clk, meter, nodes, realtimeTopology{
 					Workload: "realtime-cross-node", PublishNode: 0, SubscribeNodes: []int{1}, Subscribers: subs})...)
 			}
 		}

@@ -164,6 +164,20 @@ func TestConfigDefaultsAndValidate(t *testing.T) {
 	}
 }
 
+func TestProcessCPUGrows(t *testing.T) {
+	before, err := processCPU(os.Getpid())
+	require.NoError(t, err)
+	x := 0
+	for start := time.Now(); time.Since(start) < 100*time.Millisecond; {
+		x++
+	}
+	after, err := processCPU(os.Getpid())
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, after-before, 50*time.Millisecond, "busy loop of 100 ms (%d turns)", x)
+	_, err = processCPU(-1)
+	assert.Error(t, err)
+}
+
 func requireXML(t *testing.T, name, doc string) {
 	t.Helper()
 	d := xml.NewDecoder(strings.NewReader(doc))
@@ -204,6 +218,11 @@ func TestRun(t *testing.T) {
 		assert.Equal(t, int(l.Delivered), l.Latency.Count, l.Workload)
 		assert.Positive(t, l.Latency.P50Ms, l.Workload)
 		assert.LessOrEqual(t, l.Latency.P50Ms, l.Latency.MaxMs, l.Workload)
+		if l.Workload != "ping" {
+			require.NotNil(t, l.CPU, l.Workload)
+			assert.Positive(t, l.CPU.RedisSeconds, "%s: Redis served the window", l.Workload)
+			assert.GreaterOrEqual(t, l.CPU.NodesSeconds, 0.0, l.Workload)
+		}
 	}
 	assert.Equal(t, map[string]int{"ping": 1, "xadd-xreadgroup": 2, "pubsub": 2, "pubsub-bus": 2, "realtime-same-node": 2}, byWorkload)
 	assert.Equal(t, 50, r.Baselines[0].Sent)

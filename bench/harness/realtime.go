@@ -21,7 +21,7 @@ type realtimeTopology struct {
 // on every subscriber, at each configured rate. Each subscriber subscribes to
 // every document of a fresh collection, so every publish is delivered
 // SubscribeNodes × Subscribers times.
-func runRealtime(ctx context.Context, cfg Config, clk clock, nodes []*nodeProc, topo realtimeTopology) []LatencyRun {
+func runRealtime(ctx context.Context, cfg Config, clk clock, redis *cpuMeter, nodes []*nodeProc, topo realtimeTopology) []LatencyRun {
 	base := LatencyRun{Workload: topo.Workload, Nodes: len(nodes), PublishNode: topo.PublishNode,
 		SubscribeNodes: topo.SubscribeNodes, SubscribersPerNode: topo.Subscribers}
 	fail := func(err error) []LatencyRun {
@@ -81,10 +81,11 @@ func runRealtime(ctx context.Context, cfg Config, clk clock, nodes []*nodeProc, 
 	if err := warmUp(ctx, clk, 5*time.Second, func(p []byte) error { return send([][]byte{p}) }, allLive); err != nil {
 		return fail(fmt.Errorf("warm-up: %w", err))
 	}
+	meter := &cpuMeter{redis: redis.redis, nodes: nodes}
 	var runs []LatencyRun
 	for _, rate := range cfg.Rates {
 		errsBefore := pub.failures.Load()
-		run := measureRate(ctx, cfg, clk, &s, rate, len(subs), send)
+		run := measureRate(ctx, cfg, clk, meter, &s, rate, len(subs), send)
 		run.Workload, run.Nodes, run.PublishNode = base.Workload, base.Nodes, base.PublishNode
 		run.SubscribeNodes, run.SubscribersPerNode = base.SubscribeNodes, base.SubscribersPerNode
 		run.PublishErrors = pub.failures.Load() - errsBefore

@@ -74,8 +74,8 @@ func Markdown(r *Report, latencySVG, loadSVG string) string {
 		r.Settings.SecondsPerRate, r.Settings.DrainSeconds)
 
 	b.WriteString("## Latency\n\n")
-	b.WriteString("| workload | nodes | subs/node | target msg/s | sent/s | delivered | lost | p50 ms | p99 ms | p99.9 ms | max ms | p50 / xadd p50 |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| workload | nodes | subs/node | target msg/s | sent/s | delivered | lost | p50 ms | p99 ms | p99.9 ms | max ms | p50 / xadd p50 | CPU s per 100k, nodes / Redis |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	xadd := map[int]float64{}
 	for _, l := range r.Baselines {
 		if l.Workload == "xadd-xreadgroup" && l.Error == "" {
@@ -84,7 +84,7 @@ func Markdown(r *Report, latencySVG, loadSVG string) string {
 	}
 	row := func(l LatencyRun) {
 		if l.Error != "" && l.Latency.Count == 0 {
-			fmt.Fprintf(&b, "| %s | %s | %s | %d | — | — | — | — | — | — | — | error: %s |\n",
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | — | — | — | — | — | — | — | — | error: %s |\n",
 				l.Workload, dash(l.Nodes), dash(l.SubscribersPerNode), l.TargetRate, strings.ReplaceAll(l.Error, "|", "/"))
 			return
 		}
@@ -95,9 +95,17 @@ func Markdown(r *Report, latencySVG, loadSVG string) string {
 		if x, ok := xadd[l.TargetRate]; ok && x > 0 {
 			ratio = strconv.FormatFloat(l.Latency.P50Ms/x, 'f', 2, 64)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.0f | %d | %d | %s | %s | %s | %s | %s |\n",
+		cpu := "—"
+		if l.CPU != nil && l.TargetRate > 0 {
+			nodes := "—"
+			if l.Nodes > 0 {
+				nodes = strconv.FormatFloat(l.CPU.NodesPer100k, 'f', 2, 64)
+			}
+			cpu = nodes + " / " + strconv.FormatFloat(l.CPU.RedisPer100k, 'f', 2, 64)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.0f | %d | %d | %s | %s | %s | %s | %s | %s |\n",
 			l.Workload, dash(l.Nodes), dash(l.SubscribersPerNode), target, l.SentRate, l.Delivered, l.Lost,
-			f3(l.Latency.P50Ms), f3(l.Latency.P99Ms), f3(l.Latency.P999Ms), f3(l.Latency.MaxMs), ratio)
+			f3(l.Latency.P50Ms), f3(l.Latency.P99Ms), f3(l.Latency.P999Ms), f3(l.Latency.MaxMs), ratio, cpu)
 	}
 	for _, l := range r.Baselines {
 		row(l)

@@ -27,6 +27,9 @@ type LatencyRun struct {
 	// Latency is send stamp → receipt, over every delivery.
 	Latency   Summary   `json:"latency"`
 	Histogram Histogram `json:"histogram"`
+	// CPU spent during the window by the nodes and by Redis (nil when it
+	// could not be sampled).
+	CPU *CPUUse `json:"cpu,omitempty"`
 	// Error is set when the run could not be measured.
 	Error string `json:"error,omitempty"`
 }
