@@ -204,13 +204,10 @@ func (s *Server) realtimeSubscribe(ctx context.Context, r *Request) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	index, err := r.requireString("index")
-	if err != nil {
-		return nil, err
-	}
-	coll, err := r.requireString("collection")
-	if err != nil {
-		return nil, err
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	if a.err != nil {
+		return nil, a.err
 	}
 	if r.Body == nil {
 		return nil, kerr("api.assert.body_required")
@@ -308,12 +305,11 @@ func (s *Server) realtimeList(_ context.Context, _ *Request) (any, error) {
 }
 
 func (s *Server) realtimePublish(ctx context.Context, r *Request) (any, error) {
-	if _, _, err := r.indexAndCollection(); err != nil {
-		return nil, err
-	}
-	body, err := r.bodyObject()
-	if err != nil {
-		return nil, err
+	a := r.args()
+	a.indexAndCollection()
+	body := a.body()
+	if a.err != nil {
+		return nil, a.err
 	}
 	body["_kuzzle_info"] = map[string]any{"author": r.User.KUID, "createdAt": r.Timestamp}
 	src, err := json.Marshal(body)
@@ -420,18 +416,6 @@ func stringList(body map[string]any, name string) ([]string, error) {
 
 // ---- collection ----
 
-func (r *Request) indexAndCollection() (string, string, error) {
-	index, err := r.requireString("index")
-	if err != nil {
-		return "", "", err
-	}
-	coll, err := r.requireString("collection")
-	if err != nil {
-		return "", "", err
-	}
-	return index, coll, nil
-}
-
 // mappingsBody returns the mappings of a collection:create/update body:
 // either {mappings: {...}, settings} or the mappings themselves.
 func (r *Request) mappingsBody() (json.RawMessage, error) {
@@ -451,51 +435,52 @@ func (r *Request) mappingsBody() (json.RawMessage, error) {
 	return r.Body, nil
 }
 
-func (s *Server) collectionCreate(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
+// onCollection runs op on the request's index and collection and answers
+// result when it succeeds.
+func onCollection(ctx context.Context, r *Request, op func(ctx context.Context, index, coll string) error, result any) (any, error) {
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	if a.err != nil {
+		return nil, a.err
 	}
-	m, err := r.mappingsBody()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.store.CreateCollection(ctx, index, coll, m); err != nil {
+	if err := op(ctx, index, coll); err != nil {
 		return nil, storageError(err)
 	}
-	return map[string]bool{"acknowledged": true}, nil
+	return result, nil
+}
+
+// onMappings is onCollection for the actions that also read mappings from
+// the body.
+func onMappings(ctx context.Context, r *Request, op func(ctx context.Context, index, coll string, m json.RawMessage) error, result any) (any, error) {
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	m := read(a, r.mappingsBody)
+	if a.err != nil {
+		return nil, a.err
+	}
+	if err := op(ctx, index, coll, m); err != nil {
+		return nil, storageError(err)
+	}
+	return result, nil
+}
+
+func (s *Server) collectionCreate(ctx context.Context, r *Request) (any, error) {
+	return onMappings(ctx, r, s.store.CreateCollection, map[string]bool{"acknowledged": true})
 }
 
 func (s *Server) collectionUpdate(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	m, err := r.mappingsBody()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.store.UpdateCollection(ctx, index, coll, m); err != nil {
-		return nil, storageError(err)
-	}
-	return nil, nil
+	return onMappings(ctx, r, s.store.UpdateCollection, nil)
 }
 
 func (s *Server) collectionDelete(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.store.DeleteCollection(ctx, index, coll); err != nil {
-		return nil, storageError(err)
-	}
-	return nil, nil
+	return onCollection(ctx, r, s.store.DeleteCollection, nil)
 }
 
 func (s *Server) collectionExists(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	if a.err != nil {
+		return nil, a.err
 	}
 	ok, err := s.store.CollectionExists(ctx, index, coll)
 	return ok, storageError(err)
@@ -559,31 +544,18 @@ func (s *Server) collectionList(ctx context.Context, r *Request) (any, error) {
 }
 
 func (s *Server) collectionTruncate(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.store.TruncateCollection(ctx, index, coll); err != nil {
-		return nil, storageError(err)
-	}
-	return map[string]bool{"acknowledged": true}, nil
+	return onCollection(ctx, r, s.store.TruncateCollection, map[string]bool{"acknowledged": true})
 }
 
 func (s *Server) collectionRefresh(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.store.RefreshCollection(ctx, index, coll); err != nil {
-		return nil, storageError(err)
-	}
-	return nil, nil
+	return onCollection(ctx, r, s.store.RefreshCollection, nil)
 }
 
 func (s *Server) collectionGetMapping(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	if a.err != nil {
+		return nil, a.err
 	}
 	m, err := s.store.GetMapping(ctx, index, coll)
 	if err != nil {

@@ -36,7 +36,7 @@ func mustJSON(v any) json.RawMessage {
 
 func boolPtr(b bool) *bool { return &b }
 
-// writeOpts reads refresh (only "wait_for" waits).
+// refresh reads refresh (only "wait_for" waits).
 func (r *Request) refresh() (string, error) {
 	v, err := r.optString("refresh", "false")
 	if err != nil {
@@ -62,23 +62,47 @@ func (r *Request) retryOnConflict() (int, error) {
 	return n, nil
 }
 
-func (r *Request) requireID() (string, error) {
-	return r.requireString("_id")
+func (a *args) refresh() string { return read(a, a.r.refresh) }
+
+func (a *args) retryOnConflict() int { return read(a, a.r.retryOnConflict) }
+
+// object reads body[name], which must be an object ({} when absent and not
+// required).
+func (a *args) object(body map[string]any, name string, required bool) map[string]any {
+	return read(a, func() (map[string]any, error) { return objectIn(body, name, required) })
 }
 
-// notify sends the notifications of a write unless it is silent.
-func (s *Server) notify(ctx context.Context, r *Request, action string, changes []realtime.Change) error {
+// notify sends the notifications of a write unless it is silent. The write
+// has happened, so a notification failure must not turn it into an error
+// for the writer: notify logs and counts it (Server.NotifyFailures) itself,
+// and callers have nothing to handle.
+func (s *Server) notify(ctx context.Context, r *Request, action string, changes []realtime.Change) {
 	silent, err := r.boolArg("silent")
 	if err != nil || silent || len(changes) == 0 {
-		return nil
+		return
 	}
 	if err := s.rt.NotifyDocuments(ctx, r.origin(), action, changes); err != nil {
-		// The write happened; a notification failure must not turn it
-		// into an error for the writer.
+		s.notifyFailures.Add(1)
 		s.log.Warn("api: notify", "controller", r.Controller, "action", r.Action, "err", err)
 	}
-	return nil
 }
+
+// notifyDoc notifies the write of one document; result is the
+// notification's result.
+func (s *Server) notifyDoc(ctx context.Context, r *Request, action string, d storage.Document, result docResult, created bool) {
+	s.notify(ctx, r, action, []realtime.Change{change(d, result, created)})
+}
+
+// change is the notification change of a written document.
+func change(d storage.Document, result docResult, created bool) realtime.Change {
+	return realtime.Change{ID: d.ID, Source: d.Source, Result: mustJSON(result), Created: created}
+}
+
+// sourceOf is a document's id and source, without its version.
+func sourceOf(d storage.Document) docResult { return docResult{ID: d.ID, Source: d.Source} }
+
+// infoFunc builds a _kuzzle_info for a write by kuid at now.
+type infoFunc func(kuid string, now int64) map[string]any
 
 func createInfo(kuid string, now int64) map[string]any {
 	return map[string]any{"author": kuid, "createdAt": now, "updatedAt": nil, "updater": nil}
@@ -90,6 +114,11 @@ func writeInfo(kuid string, now int64) map[string]any {
 
 func updateInfo(kuid string, now int64) map[string]any {
 	return map[string]any{"updatedAt": now, "updater": kuid}
+}
+
+// defaultsInfo is the _kuzzle_info of an upsert's defaults.
+func defaultsInfo(kuid string, now int64) map[string]any {
+	return map[string]any{"author": kuid, "createdAt": now}
 }
 
 // withInfo returns a shallow copy of src with _kuzzle_info set to info.
@@ -131,109 +160,86 @@ func updatedFields(changes map[string]any) []string {
 	return out
 }
 
+// put is a whole-document write (create, createOrReplace, replace): the
+// body, with its _kuzzle_info set, becomes the document.
+type put struct {
+	index, coll, id string
+	src             map[string]any
+	opts            storage.WriteOptions
+}
+
+// put reads index, collection, _id (required when requireID, otherwise
+// optional), body and refresh, and sets the body's _kuzzle_info with info.
+func (r *Request) put(requireID bool, info infoFunc) (put, error) {
+	a := r.args()
+	var p put
+	p.index, p.coll = a.indexAndCollection()
+	if requireID {
+		p.id = a.id()
+	} else {
+		p.id = r.ID()
+	}
+	body := a.body()
+	p.opts.Refresh = a.refresh()
+	if a.err != nil {
+		return put{}, a.err
+	}
+	p.src = withInfo(body, info(r.User.KUID, nowMillis()))
+	return p, nil
+}
+
 func (s *Server) documentCreate(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
+	p, err := r.put(false, createInfo)
 	if err != nil {
 		return nil, err
 	}
-	body, err := r.bodyObject()
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := r.refresh()
-	if err != nil {
-		return nil, err
-	}
-	src := withInfo(body, createInfo(r.User.KUID, nowMillis()))
-	doc, err := s.store.Create(ctx, index, coll, r.ID(), src, storage.WriteOptions{Refresh: refresh})
+	doc, err := s.store.Create(ctx, p.index, p.coll, p.id, p.src, p.opts)
 	if err != nil {
 		return nil, storageError(err)
 	}
 	res := resultOf(doc)
-	_ = s.notify(ctx, r, realtime.ActionCreate, []realtime.Change{{ID: doc.ID, Source: doc.Source, Result: mustJSON(res), Created: true}})
+	s.notifyDoc(ctx, r, realtime.ActionCreate, doc, res, true)
 	return res, nil
 }
 
 func (s *Server) documentCreateOrReplace(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
+	p, err := r.put(true, writeInfo)
 	if err != nil {
 		return nil, err
 	}
-	id, err := r.requireID()
-	if err != nil {
-		return nil, err
-	}
-	body, err := r.bodyObject()
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := r.refresh()
-	if err != nil {
-		return nil, err
-	}
-	src := withInfo(body, writeInfo(r.User.KUID, nowMillis()))
-	doc, created, err := s.store.CreateOrReplace(ctx, index, coll, id, src, storage.WriteOptions{Refresh: refresh})
+	doc, created, err := s.store.CreateOrReplace(ctx, p.index, p.coll, p.id, p.src, p.opts)
 	if err != nil {
 		return nil, storageError(err)
 	}
+	s.notifyDoc(ctx, r, realtime.NotifyWrite, doc, resultOf(doc), created)
 	res := resultOf(doc)
 	res.Created = boolPtr(created)
-	notif := resultOf(doc)
-	_ = s.notify(ctx, r, realtime.NotifyWrite, []realtime.Change{{ID: doc.ID, Source: doc.Source, Result: mustJSON(notif), Created: created}})
 	return res, nil
 }
 
 func (s *Server) documentReplace(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
+	p, err := r.put(true, writeInfo)
 	if err != nil {
 		return nil, err
 	}
-	id, err := r.requireID()
-	if err != nil {
-		return nil, err
-	}
-	body, err := r.bodyObject()
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := r.refresh()
-	if err != nil {
-		return nil, err
-	}
-	src := withInfo(body, writeInfo(r.User.KUID, nowMillis()))
-	doc, err := s.store.Replace(ctx, index, coll, id, src, storage.WriteOptions{Refresh: refresh})
+	doc, err := s.store.Replace(ctx, p.index, p.coll, p.id, p.src, p.opts)
 	if err != nil {
 		return nil, storageError(err)
 	}
-	notif := docResult{ID: doc.ID, Source: doc.Source}
-	_ = s.notify(ctx, r, realtime.ActionReplace, []realtime.Change{{ID: doc.ID, Source: doc.Source, Result: mustJSON(notif)}})
+	s.notifyDoc(ctx, r, realtime.ActionReplace, doc, sourceOf(doc), false)
 	return resultOf(doc), nil
 }
 
 func (s *Server) documentUpdate(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	id, err := r.requireID()
-	if err != nil {
-		return nil, err
-	}
-	body, err := r.bodyObject()
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := r.refresh()
-	if err != nil {
-		return nil, err
-	}
-	retry, err := r.retryOnConflict()
-	if err != nil {
-		return nil, err
-	}
-	wantSource, err := r.boolArg("source")
-	if err != nil {
-		return nil, err
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	id := a.id()
+	body := a.body()
+	refresh := a.refresh()
+	retry := a.retryOnConflict()
+	wantSource := a.boolean("source")
+	if a.err != nil {
+		return nil, a.err
 	}
 	delete(body, "_kuzzle_info")
 	changes := withInfo(body, updateInfo(r.User.KUID, nowMillis()))
@@ -241,8 +247,9 @@ func (s *Server) documentUpdate(ctx context.Context, r *Request) (any, error) {
 	if err != nil {
 		return nil, storageError(err)
 	}
-	notif := docResult{ID: doc.ID, Source: doc.Source, UpdatedFields: updatedFields(body)}
-	_ = s.notify(ctx, r, realtime.ActionUpdate, []realtime.Change{{ID: doc.ID, Source: doc.Source, Result: mustJSON(notif)}})
+	notif := sourceOf(doc)
+	notif.UpdatedFields = updatedFields(body)
+	s.notifyDoc(ctx, r, realtime.ActionUpdate, doc, notif, false)
 	if wantSource {
 		return resultOf(doc), nil
 	}
@@ -252,53 +259,33 @@ func (s *Server) documentUpdate(ctx context.Context, r *Request) (any, error) {
 }
 
 func (s *Server) documentUpsert(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	id, err := r.requireID()
-	if err != nil {
-		return nil, err
-	}
-	body, err := r.bodyObject()
-	if err != nil {
-		return nil, err
-	}
-	changes, err := objectIn(body, "changes", true)
-	if err != nil {
-		return nil, err
-	}
-	defaults, err := objectIn(body, "default", false)
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := r.refresh()
-	if err != nil {
-		return nil, err
-	}
-	retry, err := r.retryOnConflict()
-	if err != nil {
-		return nil, err
-	}
-	wantSource, err := r.boolArg("source")
-	if err != nil {
-		return nil, err
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	id := a.id()
+	body := a.body()
+	changes := a.object(body, "changes", true)
+	defaults := a.object(body, "default", false)
+	refresh := a.refresh()
+	retry := a.retryOnConflict()
+	wantSource := a.boolean("source")
+	if a.err != nil {
+		return nil, a.err
 	}
 	now := nowMillis()
 	delete(changes, "_kuzzle_info")
 	ch := withInfo(changes, updateInfo(r.User.KUID, now))
-	def := withInfo(defaults, map[string]any{"author": r.User.KUID, "createdAt": now})
+	def := withInfo(defaults, defaultsInfo(r.User.KUID, now))
 	doc, created, err := s.store.Upsert(ctx, index, coll, id, ch, def, storage.UpdateOptions{Refresh: refresh, RetryOnConflict: retry})
 	if err != nil {
 		return nil, storageError(err)
 	}
-	notif := docResult{ID: doc.ID, Source: doc.Source}
+	notif := sourceOf(doc)
 	if created {
 		notif.Version = doc.Version
 	} else {
 		notif.UpdatedFields = updatedFields(changes)
 	}
-	_ = s.notify(ctx, r, realtime.NotifyUpsert, []realtime.Change{{ID: doc.ID, Source: doc.Source, Result: mustJSON(notif), Created: created}})
+	s.notifyDoc(ctx, r, realtime.NotifyUpsert, doc, notif, created)
 	if wantSource {
 		res := resultOf(doc)
 		res.Created = boolPtr(created)
@@ -323,28 +310,19 @@ func objectIn(body map[string]any, name string, required bool) (map[string]any, 
 }
 
 func (s *Server) documentDelete(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	id, err := r.requireID()
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := r.refresh()
-	if err != nil {
-		return nil, err
-	}
-	wantSource, err := r.boolArg("source")
-	if err != nil {
-		return nil, err
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	id := a.id()
+	refresh := a.refresh()
+	wantSource := a.boolean("source")
+	if a.err != nil {
+		return nil, a.err
 	}
 	doc, err := s.store.Delete(ctx, index, coll, id, storage.WriteOptions{Refresh: refresh})
 	if err != nil {
 		return nil, storageError(err)
 	}
-	notif := docResult{ID: doc.ID, Source: doc.Source}
-	_ = s.notify(ctx, r, realtime.ActionDelete, []realtime.Change{{ID: doc.ID, Source: doc.Source, Result: mustJSON(notif)}})
+	s.notifyDoc(ctx, r, realtime.ActionDelete, doc, sourceOf(doc), false)
 	if wantSource {
 		return resultOf(doc), nil
 	}
@@ -352,13 +330,11 @@ func (s *Server) documentDelete(ctx context.Context, r *Request) (any, error) {
 }
 
 func (s *Server) documentGet(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	id, err := r.requireID()
-	if err != nil {
-		return nil, err
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	id := a.id()
+	if a.err != nil {
+		return nil, a.err
 	}
 	doc, err := s.store.Get(ctx, index, coll, id)
 	if err != nil {
@@ -368,13 +344,11 @@ func (s *Server) documentGet(ctx context.Context, r *Request) (any, error) {
 }
 
 func (s *Server) documentExists(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	id, err := r.requireID()
-	if err != nil {
-		return nil, err
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	id := a.id()
+	if a.err != nil {
+		return nil, a.err
 	}
 	ok, err := s.store.Exists(ctx, index, coll, id)
 	return ok, storageError(err)
@@ -405,13 +379,11 @@ func (r *Request) ids() ([]string, error) {
 }
 
 func (s *Server) documentMGet(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	ids, err := r.ids()
-	if err != nil {
-		return nil, err
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	ids := read(a, r.ids)
+	if a.err != nil {
+		return nil, a.err
 	}
 	found, missing, err := s.store.MGet(ctx, index, coll, ids)
 	if err != nil {
@@ -429,10 +401,11 @@ func (s *Server) documentMGet(ctx context.Context, r *Request) (any, error) {
 
 // bulkDoc is one entry of body.documents.
 type bulkDoc struct {
-	ID      string
+	ID string
+	// Body is the entry's body, or its changes for mUpsert, without
+	// _kuzzle_info.
 	Body    map[string]any
-	Changes map[string]any
-	Default map[string]any
+	Default map[string]any // mUpsert only
 }
 
 func (r *Request) bulkDocuments(upsert bool) ([]bulkDoc, error) {
@@ -458,35 +431,46 @@ func (r *Request) bulkDocuments(upsert bool) ([]bulkDoc, error) {
 			return nil, kerr("api.assert.unexpected_argument", "documents["+strconv.Itoa(i)+"]._source", "documents["+strconv.Itoa(i)+"].body")
 		}
 		var d bulkDoc
-		if id, ok := m["_id"].(string); ok {
-			d.ID = id
-		}
+		d.ID, _ = m["_id"].(string)
 		if upsert {
-			d.Changes, _ = m["changes"].(map[string]any)
-			d.Default, _ = m["default"].(map[string]any)
-			if d.Changes == nil {
-				d.Changes = map[string]any{}
-			}
-			if d.Default == nil {
-				d.Default = map[string]any{}
-			}
-			delete(d.Changes, "_kuzzle_info")
+			d.Body = objectOrEmpty(m["changes"])
+			d.Default = objectOrEmpty(m["default"])
 		} else {
-			d.Body, _ = m["body"].(map[string]any)
-			if d.Body == nil {
-				d.Body = map[string]any{}
-			}
-			delete(d.Body, "_kuzzle_info")
+			d.Body = objectOrEmpty(m["body"])
 		}
+		delete(d.Body, "_kuzzle_info")
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// objectOrEmpty returns v if it is an object, otherwise an empty one.
+func objectOrEmpty(v any) map[string]any {
+	if m, ok := v.(map[string]any); ok && m != nil {
+		return m
+	}
+	return map[string]any{}
 }
 
 type bulkErrorJSON struct {
 	Document map[string]any `json:"document"`
 	Status   int            `json:"status"`
 	Reason   string         `json:"reason"`
+}
+
+// bulkErrors renders the errors of an m* write; withBody adds each input
+// document's body when the store returned it.
+func bulkErrors(errs []storage.BulkError, withBody bool) []bulkErrorJSON {
+	out := make([]bulkErrorJSON, 0, len(errs))
+	for _, e := range errs {
+		ae := asAPIError(storageError(e.Err))
+		doc := map[string]any{"_id": e.ID}
+		if withBody && e.Source != nil {
+			doc["body"] = e.Source
+		}
+		out = append(out, bulkErrorJSON{Document: doc, Status: ae.Status, Reason: ae.Message})
+	}
+	return out
 }
 
 // bulkResponse renders {successes, errors} and the notification changes.
@@ -499,142 +483,133 @@ func bulkResponse(res storage.BulkResult, updated map[string][]string, withCreat
 			d.Created = boolPtr(s.Created)
 		}
 		succ = append(succ, d)
-		n := docResult{ID: s.ID, Version: s.Version, Source: s.Source}
+		n := resultOf(s.Document)
 		if f, ok := updated[s.ID]; ok && !s.Created {
 			n = docResult{ID: s.ID, Source: s.Source, UpdatedFields: f}
 		}
-		changes = append(changes, realtime.Change{ID: s.ID, Source: s.Source, Result: mustJSON(n), Created: s.Created})
+		changes = append(changes, change(s.Document, n, s.Created))
 	}
-	errs := make([]bulkErrorJSON, 0, len(res.Errors))
-	for _, e := range res.Errors {
-		ae := asAPIError(storageError(e.Err))
-		doc := map[string]any{"_id": e.ID}
-		if e.Source != nil {
-			doc["body"] = e.Source
-		}
-		errs = append(errs, bulkErrorJSON{Document: doc, Status: ae.Status, Reason: ae.Message})
-	}
-	return map[string]any{"successes": succ, "errors": errs}, changes
+	return map[string]any{"successes": succ, "errors": bulkErrors(res.Errors, true)}, changes
 }
 
-func (s *Server) bulkWrite(ctx context.Context, r *Request, action string) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
+// bulkWrite is what an m* write hands to the store.
+type bulkWrite struct {
+	index, coll string
+	docs        []bulkDoc
+	kuid        string
+	now         int64
+	opts        storage.UpdateOptions // RetryOnConflict is 0 unless the write updates
+}
+
+// items returns the documents with their _kuzzle_info set by info.
+func (b bulkWrite) items(info infoFunc) []storage.BulkItem {
+	items := make([]storage.BulkItem, len(b.docs))
+	for i, d := range b.docs {
+		items[i] = storage.BulkItem{ID: d.ID, Source: withInfo(d.Body, info(b.kuid, b.now))}
 	}
-	upsert := r.Action == "mUpsert"
-	docs, err := r.bulkDocuments(upsert)
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := r.refresh()
-	if err != nil {
-		return nil, err
-	}
-	strict, err := r.boolArg("strict")
-	if err != nil {
-		return nil, err
-	}
+	return items
+}
+
+func (b bulkWrite) writeOptions() storage.WriteOptions {
+	return storage.WriteOptions{Refresh: b.opts.Refresh}
+}
+
+// bulkKind is what sets one m* write apart from the others.
+type bulkKind struct {
+	notify  string // action of the notifications (NotifyWrite and NotifyUpsert pick per document)
+	upsert  bool   // documents are {_id, changes, default} rather than {_id, body}
+	update  bool   // reads retryOnConflict; updated documents' notifications list _updatedFields
+	created bool   // each success says whether it created its document
+	// write sends the documents to the store.
+	write func(b bulkWrite) (storage.BulkResult, error)
+}
+
+// bulk runs an m* write: arguments, store call, strict check, response and
+// notifications.
+func (s *Server) bulk(ctx context.Context, r *Request, k bulkKind) (any, error) {
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	docs := read(a, func() ([]bulkDoc, error) { return r.bulkDocuments(k.upsert) })
+	refresh := a.refresh()
+	strict := a.boolean("strict")
 	retry := 0
-	if r.Action == "mUpdate" || upsert {
-		if retry, err = r.retryOnConflict(); err != nil {
-			return nil, err
-		}
+	if k.update {
+		retry = a.retryOnConflict()
+	}
+	if a.err != nil {
+		return nil, a.err
 	}
 	if len(docs) == 0 {
 		return map[string]any{"successes": []any{}, "errors": []any{}}, nil
 	}
-	now := nowMillis()
-	kuid := r.User.KUID
-	wopts := storage.WriteOptions{Refresh: refresh}
-	uopts := storage.UpdateOptions{Refresh: refresh, RetryOnConflict: retry}
-	items := make([]storage.BulkItem, len(docs))
 	updated := map[string][]string{}
-	var res storage.BulkResult
-	switch r.Action {
-	case "mCreate":
-		for i, d := range docs {
-			items[i] = storage.BulkItem{ID: d.ID, Source: withInfo(d.Body, createInfo(kuid, now))}
-		}
-		res, err = s.store.MCreate(ctx, index, coll, items, wopts)
-	case "mCreateOrReplace":
-		for i, d := range docs {
-			items[i] = storage.BulkItem{ID: d.ID, Source: withInfo(d.Body, writeInfo(kuid, now))}
-		}
-		res, err = s.store.MCreateOrReplace(ctx, index, coll, items, wopts)
-	case "mReplace":
-		for i, d := range docs {
-			items[i] = storage.BulkItem{ID: d.ID, Source: withInfo(d.Body, writeInfo(kuid, now))}
-		}
-		res, err = s.store.MReplace(ctx, index, coll, items, wopts)
-	case "mUpdate":
-		for i, d := range docs {
-			items[i] = storage.BulkItem{ID: d.ID, Source: withInfo(d.Body, updateInfo(kuid, now))}
+	if k.update {
+		for _, d := range docs {
 			updated[d.ID] = updatedFields(d.Body)
 		}
-		res, err = s.store.MUpdate(ctx, index, coll, items, uopts)
-	case "mUpsert":
-		ups := make([]storage.UpsertItem, len(docs))
-		for i, d := range docs {
-			ups[i] = storage.UpsertItem{ID: d.ID, Changes: withInfo(d.Changes, updateInfo(kuid, now)),
-				Defaults: withInfo(d.Default, map[string]any{"author": kuid, "createdAt": now})}
-			updated[d.ID] = updatedFields(d.Changes)
-		}
-		res, err = s.store.MUpsert(ctx, index, coll, ups, uopts)
-	default:
-		return nil, kerr("api.process.action_not_found", r.Controller, r.Action)
 	}
+	res, err := k.write(bulkWrite{index: index, coll: coll, docs: docs, kuid: r.User.KUID, now: nowMillis(),
+		opts: storage.UpdateOptions{Refresh: refresh, RetryOnConflict: retry}})
 	if err != nil {
 		return nil, storageError(err)
 	}
 	if strict && len(res.Errors) > 0 {
 		return nil, kerr("api.process.incomplete_multiple_request", r.Action)
 	}
-	out, changes := bulkResponse(res, updated, r.Action == "mCreateOrReplace" || upsert)
-	_ = s.notify(ctx, r, action, changes)
+	out, changes := bulkResponse(res, updated, k.created)
+	s.notify(ctx, r, k.notify, changes)
 	return out, nil
 }
 
 func (s *Server) documentMCreate(ctx context.Context, r *Request) (any, error) {
-	return s.bulkWrite(ctx, r, realtime.ActionCreate)
+	return s.bulk(ctx, r, bulkKind{notify: realtime.ActionCreate,
+		write: func(b bulkWrite) (storage.BulkResult, error) {
+			return s.store.MCreate(ctx, b.index, b.coll, b.items(createInfo), b.writeOptions())
+		}})
 }
 
 func (s *Server) documentMCreateOrReplace(ctx context.Context, r *Request) (any, error) {
-	return s.bulkWrite(ctx, r, realtime.NotifyWrite)
+	return s.bulk(ctx, r, bulkKind{notify: realtime.NotifyWrite, created: true,
+		write: func(b bulkWrite) (storage.BulkResult, error) {
+			return s.store.MCreateOrReplace(ctx, b.index, b.coll, b.items(writeInfo), b.writeOptions())
+		}})
 }
 
 func (s *Server) documentMReplace(ctx context.Context, r *Request) (any, error) {
-	return s.bulkWrite(ctx, r, realtime.ActionReplace)
+	return s.bulk(ctx, r, bulkKind{notify: realtime.ActionReplace,
+		write: func(b bulkWrite) (storage.BulkResult, error) {
+			return s.store.MReplace(ctx, b.index, b.coll, b.items(writeInfo), b.writeOptions())
+		}})
 }
 
 func (s *Server) documentMUpdate(ctx context.Context, r *Request) (any, error) {
-	return s.bulkWrite(ctx, r, realtime.ActionUpdate)
+	return s.bulk(ctx, r, bulkKind{notify: realtime.ActionUpdate, update: true,
+		write: func(b bulkWrite) (storage.BulkResult, error) {
+			return s.store.MUpdate(ctx, b.index, b.coll, b.items(updateInfo), b.opts)
+		}})
 }
 
 func (s *Server) documentMUpsert(ctx context.Context, r *Request) (any, error) {
-	return s.bulkWrite(ctx, r, realtime.NotifyUpsert)
+	return s.bulk(ctx, r, bulkKind{notify: realtime.NotifyUpsert, upsert: true, update: true, created: true,
+		write: func(b bulkWrite) (storage.BulkResult, error) {
+			items := make([]storage.UpsertItem, len(b.docs))
+			for i, d := range b.docs {
+				items[i] = storage.UpsertItem{ID: d.ID, Changes: withInfo(d.Body, updateInfo(b.kuid, b.now)),
+					Defaults: withInfo(d.Default, defaultsInfo(b.kuid, b.now))}
+			}
+			return s.store.MUpsert(ctx, b.index, b.coll, items, b.opts)
+		}})
 }
 
 func (s *Server) documentMDelete(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	body, err := r.bodyObject()
-	if err != nil {
-		return nil, err
-	}
-	ids, err := stringList(body, "ids")
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := r.refresh()
-	if err != nil {
-		return nil, err
-	}
-	strict, err := r.boolArg("strict")
-	if err != nil {
-		return nil, err
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	body := a.body()
+	ids := read(a, func() ([]string, error) { return stringList(body, "ids") })
+	refresh := a.refresh()
+	strict := a.boolean("strict")
+	if a.err != nil {
+		return nil, a.err
 	}
 	res, err := s.store.MDelete(ctx, index, coll, ids, storage.WriteOptions{Refresh: refresh})
 	if err != nil {
@@ -647,14 +622,14 @@ func (s *Server) documentMDelete(ctx context.Context, r *Request) (any, error) {
 	changes := make([]realtime.Change, 0, len(res.Successes))
 	for _, d := range res.Successes {
 		succ = append(succ, d.ID)
-		changes = append(changes, realtime.Change{ID: d.ID, Source: d.Source, Result: mustJSON(docResult{ID: d.ID, Source: d.Source})})
+		changes = append(changes, change(d.Document, sourceOf(d.Document), false))
 	}
 	errs := make([]map[string]any, 0, len(res.Errors))
 	for _, e := range res.Errors {
 		ae := asAPIError(storageError(e.Err))
 		errs = append(errs, map[string]any{"_id": e.ID, "reason": ae.Message})
 	}
-	_ = s.notify(ctx, r, realtime.ActionDelete, changes)
+	s.notify(ctx, r, realtime.ActionDelete, changes)
 	return map[string]any{"successes": succ, "errors": errs}, nil
 }
 
@@ -681,6 +656,16 @@ func (r *Request) query() (storage.Query, map[string]json.RawMessage, error) {
 	return q, fields, nil
 }
 
+// query reads the search query and the body's fields.
+func (a *args) query() (storage.Query, map[string]json.RawMessage) {
+	if a.err != nil {
+		return storage.Query{}, nil
+	}
+	q, fields, err := a.r.query()
+	a.err = err
+	return q, fields
+}
+
 func (r *Request) duration(name string) (time.Duration, error) {
 	s, err := r.optString(name, "")
 	if err != nil || s == "" {
@@ -691,6 +676,10 @@ func (r *Request) duration(name string) (time.Duration, error) {
 		return 0, kerr("api.assert.invalid_argument", name, "a duration such as 30s or 1m")
 	}
 	return d, nil
+}
+
+func (a *args) duration(name string) time.Duration {
+	return read(a, func() (time.Duration, error) { return a.r.duration(name) })
 }
 
 // parseESDuration parses Elasticsearch time units: d, h, m, s, ms.
@@ -729,25 +718,14 @@ func searchResponse(res storage.SearchResult, seen int) map[string]any {
 }
 
 func (s *Server) documentSearch(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	q, fields, err := r.query()
-	if err != nil {
-		return nil, err
-	}
-	from, err := r.intArg("from", 0)
-	if err != nil {
-		return nil, err
-	}
-	size, err := r.intArg("size", storage.DefaultSearchSize)
-	if err != nil {
-		return nil, err
-	}
-	scroll, err := r.duration("scroll")
-	if err != nil {
-		return nil, err
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	q, fields := a.query()
+	from := a.integer("from", 0)
+	size := a.integer("size", storage.DefaultSearchSize)
+	scroll := a.duration("scroll")
+	if a.err != nil {
+		return nil, a.err
 	}
 	req := storage.SearchRequest{Query: q, From: from, Size: size, Scroll: scroll}
 	if v, ok := fields["sort"]; ok && !isNull(v) {
@@ -763,13 +741,11 @@ func (s *Server) documentSearch(ctx context.Context, r *Request) (any, error) {
 }
 
 func (s *Server) documentScroll(ctx context.Context, r *Request) (any, error) {
-	id, err := r.requireString("scrollId")
-	if err != nil {
-		return nil, err
-	}
-	ttl, err := r.duration("scroll")
-	if err != nil {
-		return nil, err
+	a := r.args()
+	id := a.str("scrollId")
+	ttl := a.duration("scroll")
+	if a.err != nil {
+		return nil, a.err
 	}
 	res, err := s.store.Scroll(ctx, id, ttl)
 	if err != nil {
@@ -779,13 +755,11 @@ func (s *Server) documentScroll(ctx context.Context, r *Request) (any, error) {
 }
 
 func (s *Server) documentCount(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	q, _, err := r.query()
-	if err != nil {
-		return nil, err
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	q, _ := a.query()
+	if a.err != nil {
+		return nil, a.err
 	}
 	n, err := s.store.Count(ctx, index, coll, q)
 	if err != nil {
@@ -795,24 +769,16 @@ func (s *Server) documentCount(ctx context.Context, r *Request) (any, error) {
 }
 
 func (s *Server) documentDeleteByQuery(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	q, _, err := r.query()
-	if err != nil {
-		return nil, err
-	}
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	q, _ := a.query()
 	if q.Body == nil {
-		return nil, kerr("api.assert.missing_argument", "body.query")
+		a.fail(kerr("api.assert.missing_argument", "body.query"))
 	}
-	refresh, err := r.refresh()
-	if err != nil {
-		return nil, err
-	}
-	wantSource, err := r.boolArg("source")
-	if err != nil {
-		return nil, err
+	refresh := a.refresh()
+	wantSource := a.boolean("source")
+	if a.err != nil {
+		return nil, a.err
 	}
 	docs, err := s.store.DeleteByQuery(ctx, index, coll, q, storage.WriteOptions{Refresh: refresh})
 	if err != nil {
@@ -822,7 +788,7 @@ func (s *Server) documentDeleteByQuery(ctx context.Context, r *Request) (any, er
 	out := make([]docResult, 0, len(docs))
 	ids := make([]string, 0, len(docs))
 	for _, d := range docs {
-		changes = append(changes, realtime.Change{ID: d.ID, Source: d.Source, Result: mustJSON(docResult{ID: d.ID, Source: d.Source})})
+		changes = append(changes, change(d, sourceOf(d), false))
 		res := docResult{ID: d.ID}
 		if wantSource {
 			res.Source = d.Source
@@ -830,37 +796,23 @@ func (s *Server) documentDeleteByQuery(ctx context.Context, r *Request) (any, er
 		out = append(out, res)
 		ids = append(ids, d.ID)
 	}
-	_ = s.notify(ctx, r, realtime.ActionDelete, changes)
+	s.notify(ctx, r, realtime.ActionDelete, changes)
 	return map[string]any{"documents": out, "ids": ids}, nil
 }
 
 func (s *Server) documentUpdateByQuery(ctx context.Context, r *Request) (any, error) {
-	index, coll, err := r.indexAndCollection()
-	if err != nil {
-		return nil, err
-	}
-	q, _, err := r.query()
-	if err != nil {
-		return nil, err
-	}
-	body, err := r.bodyObject()
-	if err != nil {
-		return nil, err
-	}
+	a := r.args()
+	index, coll := a.indexAndCollection()
+	q, _ := a.query()
+	body := a.body()
 	if q.Body == nil {
-		return nil, kerr("api.assert.missing_argument", "body.query")
+		a.fail(kerr("api.assert.missing_argument", "body.query"))
 	}
-	changes, err := objectIn(body, "changes", true)
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := r.refresh()
-	if err != nil {
-		return nil, err
-	}
-	wantSource, err := r.boolArg("source")
-	if err != nil {
-		return nil, err
+	changes := a.object(body, "changes", true)
+	refresh := a.refresh()
+	wantSource := a.boolean("source")
+	if a.err != nil {
+		return nil, a.err
 	}
 	delete(changes, "_kuzzle_info")
 	ch := withInfo(changes, updateInfo(r.User.KUID, nowMillis()))
@@ -872,25 +824,24 @@ func (s *Server) documentUpdateByQuery(ctx context.Context, r *Request) (any, er
 	notes := make([]realtime.Change, 0, len(res.Successes))
 	succ := make([]docResult, 0, len(res.Successes))
 	for _, d := range res.Successes {
-		notes = append(notes, realtime.Change{ID: d.ID, Source: d.Source, Result: mustJSON(docResult{ID: d.ID, Source: d.Source, UpdatedFields: fields})})
+		n := sourceOf(d.Document)
+		n.UpdatedFields = fields
+		notes = append(notes, change(d.Document, n, false))
 		out := docResult{ID: d.ID, Version: d.Version}
 		if wantSource {
 			out.Source = d.Source
 		}
 		succ = append(succ, out)
 	}
-	errs := make([]bulkErrorJSON, 0, len(res.Errors))
-	for _, e := range res.Errors {
-		ae := asAPIError(storageError(e.Err))
-		errs = append(errs, bulkErrorJSON{Document: map[string]any{"_id": e.ID}, Status: ae.Status, Reason: ae.Message})
-	}
-	_ = s.notify(ctx, r, realtime.ActionUpdate, notes)
-	return map[string]any{"successes": succ, "errors": errs}, nil
+	s.notify(ctx, r, realtime.ActionUpdate, notes)
+	return map[string]any{"successes": succ, "errors": bulkErrors(res.Errors, false)}, nil
 }
 
 func (s *Server) documentValidate(_ context.Context, r *Request) (any, error) {
-	if _, _, err := r.indexAndCollection(); err != nil {
-		return nil, err
+	a := r.args()
+	a.indexAndCollection()
+	if a.err != nil {
+		return nil, a.err
 	}
 	if r.Body == nil {
 		return nil, kerr("api.assert.body_required")

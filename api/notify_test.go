@@ -1,11 +1,17 @@
 package api
 
 import (
+	"bytes"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamcluster/streamcluster/koncorde"
+	"github.com/streamcluster/streamcluster/realtime"
 	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
 )
 
@@ -226,4 +232,56 @@ func TestRoomIDsAreKuzzles(t *testing.T) {
 		require.Equal(t, tc.room, res["roomId"])
 		require.Equal(t, tc.room+"-111", res["channel"])
 	}
+}
+
+// lockedBuffer is a log destination that the server writes and the test
+// reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestNotifyFailureIsLoggedAndCounted: when the notifications of a write
+// fail (here the out-state cannot be saved: its Redis client is closed),
+// the write still succeeds, and the failure is logged and counted.
+func TestNotifyFailureIsLoggedAndCounted(t *testing.T) {
+	prefix := rediscluster.UniquePrefix(t)
+	closed, err := testCluster.Client()
+	require.NoError(t, err)
+	closed.Close()
+	var logs lockedBuffer
+	n := newTestNode(t, prefix, func(cfg *Config) {
+		reg := realtime.NewLocalRegistry(koncorde.DefaultConfig())
+		hub := realtime.NewHub(realtime.HubConfig{}, reg)
+		cfg.Realtime = realtime.NewService(realtime.ServiceConfig{NodeID: "node-test"}, hub, reg,
+			realtime.NewLocalRouter(hub), realtime.NewRedisOutState(closed, prefix, time.Hour))
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	ws := dialWS(t, n, "/")
+	setupCollection(t, ws, "i", "c")
+	ws.ok(map[string]any{"controller": "realtime", "action": "subscribe", "index": "i", "collection": "c", "body": map[string]any{}})
+	require.Zero(t, n.srv.NotifyFailures())
+
+	resp, before := ws.query(map[string]any{"controller": "document", "action": "create", "index": "i", "collection": "c", "_id": "a", "body": map[string]any{"n": 1}})
+	require.Nil(t, resp["error"], "%v", resp)
+	require.Equal(t, "a", resp["result"].(map[string]any)["_id"])
+	require.Len(t, before, 1, "the notification itself went out before the out-state save failed")
+	require.EqualValues(t, 1, n.srv.NotifyFailures())
+	require.Contains(t, logs.String(), "api: notify")
+
+	// A silent write sends nothing, so nothing can fail.
+	ws.ok(map[string]any{"controller": "document", "action": "create", "index": "i", "collection": "c", "_id": "b", "body": map[string]any{"n": 2}, "silent": true})
+	require.EqualValues(t, 1, n.srv.NotifyFailures())
 }

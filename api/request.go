@@ -274,3 +274,62 @@ func decodeObject(b []byte) (map[string]any, error) {
 	}
 	return m, nil
 }
+
+// args reads a request's arguments one after the other and keeps the first
+// error: after a read fails, the next ones do nothing and return zero
+// values. An action lists its arguments in the order Kuzzle checks them
+// (so the first bad one is reported) and tests err once:
+//
+//	a := r.args()
+//	index, coll := a.indexAndCollection()
+//	id := a.id()
+//	if a.err != nil {
+//		return nil, a.err
+//	}
+type args struct {
+	r   *Request
+	err error
+}
+
+func (r *Request) args() *args { return &args{r: r} }
+
+// read returns f's value unless an earlier read failed, and keeps f's error.
+func read[T any](a *args, f func() (T, error)) T {
+	var v T
+	if a.err == nil {
+		v, a.err = f()
+	}
+	return v
+}
+
+// fail records err unless an earlier read failed.
+func (a *args) fail(err error) {
+	if a.err == nil {
+		a.err = err
+	}
+}
+
+// str reads a required string argument.
+func (a *args) str(name string) string {
+	return read(a, func() (string, error) { return a.r.requireString(name) })
+}
+
+func (a *args) indexAndCollection() (index, coll string) {
+	return a.str("index"), a.str("collection")
+}
+
+// id reads the required _id.
+func (a *args) id() string { return a.str("_id") }
+
+// body reads the body, which must be an object.
+func (a *args) body() map[string]any { return read(a, a.r.bodyObject) }
+
+// boolean reads an optional boolean argument (false when absent).
+func (a *args) boolean(name string) bool {
+	return read(a, func() (bool, error) { return a.r.boolArg(name) })
+}
+
+// integer reads an optional integer argument (def when absent).
+func (a *args) integer(name string, def int) int {
+	return read(a, func() (int, error) { return a.r.intArg(name, def) })
+}

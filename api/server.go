@@ -145,7 +145,8 @@ type Server struct {
 	closed bool
 	wg     sync.WaitGroup
 
-	slowClosed atomic.Int64 // connections closed for backpressure
+	slowClosed     atomic.Int64 // connections closed for backpressure
+	notifyFailures atomic.Int64 // writes whose notifications failed
 }
 
 // NewServer returns a server for cfg.
@@ -280,6 +281,10 @@ func (s *Server) respond(r *Request, status int, result json.RawMessage, e *Erro
 // SlowConsumersClosed returns how many WebSocket clients were disconnected
 // because their send queue was full.
 func (s *Server) SlowConsumersClosed() int64 { return s.slowClosed.Load() }
+
+// NotifyFailures returns how many writes succeeded but failed to send all
+// their notifications (each failure is also logged).
+func (s *Server) NotifyFailures() int64 { return s.notifyFailures.Load() }
 
 // ConnCount returns the number of open WebSocket connections.
 func (s *Server) ConnCount() int {
