@@ -30,7 +30,7 @@ type Config struct {
 	// window (quick 1 s, full 3 s).
 	Drain time.Duration
 	// Subscribers are the WebSocket subscribers per subscribing node
-	// (quick: 1; full: 1, 10).
+	// (default 1, 10).
 	Subscribers []int
 	// RealtimeNodes are the cluster sizes of the realtime latency workload
 	// (quick: 1; full: 1, 3).
@@ -80,10 +80,7 @@ func (c Config) WithDefaults() Config {
 		c.Drain = time.Duration(pick(1, 3)) * time.Second
 	}
 	if len(c.Subscribers) == 0 {
-		c.Subscribers = []int{1}
-		if !c.Quick {
-			c.Subscribers = append(c.Subscribers, 10)
-		}
+		c.Subscribers = []int{1, 10}
 	}
 	if len(c.RealtimeNodes) == 0 {
 		c.RealtimeNodes = []int{1}

@@ -65,6 +65,9 @@ func redisCPU(ctx context.Context, c rueidis.Client) (time.Duration, error) {
 type CPUUse struct {
 	NodesSeconds float64 `json:"nodesSeconds"`
 	RedisSeconds float64 `json:"redisSeconds"`
+	// HarnessSeconds is this process (clients, pacer, recorder): when it
+	// nears the window length the client side is the bottleneck.
+	HarnessSeconds float64 `json:"harnessSeconds"`
 	// Per100k are the same divided by deliveries / 100 000.
 	NodesPer100k float64 `json:"nodesSecondsPer100kDeliveries"`
 	RedisPer100k float64 `json:"redisSecondsPer100kDeliveries"`
@@ -78,8 +81,8 @@ type cpuMeter struct {
 }
 
 type cpuSample struct {
-	nodes, redis time.Duration
-	ok           bool
+	nodes, redis, harness time.Duration
+	ok                    bool
 }
 
 func (m *cpuMeter) sample(ctx context.Context) cpuSample {
@@ -87,6 +90,11 @@ func (m *cpuMeter) sample(ctx context.Context) cpuSample {
 		return cpuSample{}
 	}
 	s := cpuSample{ok: true}
+	self, err := processCPU(os.Getpid())
+	if err != nil {
+		return cpuSample{}
+	}
+	s.harness = self
 	for _, p := range m.nodes {
 		d, err := processCPU(p.cmd.Process.Pid)
 		if err != nil {
@@ -109,7 +117,8 @@ func (a cpuSample) use(b cpuSample, deliveries int64) *CPUUse {
 	if !a.ok || !b.ok {
 		return nil
 	}
-	u := &CPUUse{NodesSeconds: (b.nodes - a.nodes).Seconds(), RedisSeconds: (b.redis - a.redis).Seconds()}
+	u := &CPUUse{NodesSeconds: (b.nodes - a.nodes).Seconds(), RedisSeconds: (b.redis - a.redis).Seconds(),
+		HarnessSeconds: round3((b.harness - a.harness).Seconds())}
 	if deliveries > 0 {
 		k := float64(deliveries) / 100_000
 		u.NodesPer100k = round3(u.NodesSeconds / k)

@@ -19,6 +19,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/streamcluster/streamcluster/realtime"
 )
 
 // testBinary is the streamcluster binary built by TestMain.
@@ -161,6 +163,31 @@ func TestConfigDefaultsAndValidate(t *testing.T) {
 		c := q
 		mut(&c)
 		assert.ErrorIs(t, c.Validate(), ErrInvalidConfig, name)
+	}
+}
+
+func TestFastProbeMatchesFullDecode(t *testing.T) {
+	// The notification as the server renders it (realtime:publish puts the
+	// body, with _kuzzle_info, in _source).
+	m, err := realtime.DocumentMessage("n1", realtime.Origin{RequestID: "p1", Controller: "realtime", Action: "publish",
+		Protocol: "websocket", Index: "bench", Collection: "c", Timestamp: 1}, []string{"room"}, "in",
+		realtime.ActionPublish, json.RawMessage(`{"_source":{"_kuzzle_info":{"author":"-1","createdAt":1},"p":"7:12:345:xx"}}`))
+	require.NoError(t, err)
+	msg := m.Payload
+	fast, ok := fastProbe(msg)
+	require.True(t, ok)
+	var f frame
+	require.NoError(t, json.Unmarshal(msg, &f))
+	var r publishedResult
+	require.NoError(t, json.Unmarshal(f.Result, &r))
+	assert.Equal(t, r.Source.P, string(fast))
+	for _, other := range []string{
+		`{"action":"publish","controller":"realtime","requestId":"p1","result":{"published":true},"status":200}`,
+		`{"type":"user","status":200}`,
+		`{"type":"document","result":{}}`,
+	} {
+		_, ok := fastProbe([]byte(other))
+		assert.False(t, ok, other)
 	}
 }
 

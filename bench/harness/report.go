@@ -84,8 +84,8 @@ func Markdown(r *Report, latencySVG, loadSVG string) string {
 	}
 	row := func(l LatencyRun) {
 		if l.Error != "" && l.Latency.Count == 0 {
-			fmt.Fprintf(&b, "| %s | %s | %s | %d | — | — | — | — | — | — | — | — | error: %s |\n",
-				l.Workload, dash(l.Nodes), dash(l.SubscribersPerNode), l.TargetRate, strings.ReplaceAll(l.Error, "|", "/"))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | — | — | — | — | — | — | — | — | error: %s |\n",
+				l.Workload, dash(l.Nodes), dash(l.SubscribersPerNode), dash(l.TargetRate), strings.ReplaceAll(l.Error, "|", "/"))
 			return
 		}
 		target, ratio := "seq.", "—"

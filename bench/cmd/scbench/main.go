@@ -57,7 +57,7 @@ func run(args []string) error {
 	fs.StringVar(&cfg.Binary, "binary", "bin/streamcluster", "streamcluster binary")
 	fs.StringVar(&cfg.OutDir, "out", "bench/results", "result directory")
 	rates := fs.String("rates", "", "offered loads, msg/s, comma-separated (default quick 1000,5000; full 1000,5000,10000)")
-	subs := fs.String("subscribers", "", "subscribers per node, comma-separated (default quick 1; full 1,10)")
+	subs := fs.String("subscribers", "", "subscribers per node, comma-separated (default 1,10)")
 	nodes := fs.String("nodes", "", "cluster sizes of the realtime workload (default quick 1; full 1,3)")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "measured window per rate (default quick 2s, full 5s)")
 	fs.DurationVar(&cfg.Drain, "drain", 0, "wait for stragglers after each window (default quick 1s, full 3s)")
