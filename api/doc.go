@@ -15,7 +15,8 @@
 // for the anonymous user), realtime (subscribe, unsubscribe, join, count,
 // list, publish, validate), document, index and collection (backed by a
 // storage.Store). Writes notify subscribers through realtime.Service before
-// their response is sent.
+// their response is sent; a notification failure does not fail the write,
+// it is logged and counted (Server.NotifyFailures).
 //
 // # Usage
 //

@@ -160,19 +160,20 @@ func updatedFields(changes map[string]any) []string {
 	return out
 }
 
-// put is a whole-document write (create, createOrReplace, replace): the
-// body, with its _kuzzle_info set, becomes the document.
-type put struct {
+// putArgs are the arguments of a whole-document write (create,
+// createOrReplace, replace): the body, with its _kuzzle_info set, becomes
+// the document.
+type putArgs struct {
 	index, coll, id string
 	src             map[string]any
 	opts            storage.WriteOptions
 }
 
-// put reads index, collection, _id (required when requireID, otherwise
+// putArgs reads index, collection, _id (required when requireID, otherwise
 // optional), body and refresh, and sets the body's _kuzzle_info with info.
-func (r *Request) put(requireID bool, info infoFunc) (put, error) {
+func (r *Request) putArgs(requireID bool, info infoFunc) (putArgs, error) {
 	a := r.args()
-	var p put
+	var p putArgs
 	p.index, p.coll = a.indexAndCollection()
 	if requireID {
 		p.id = a.id()
@@ -182,14 +183,14 @@ func (r *Request) put(requireID bool, info infoFunc) (put, error) {
 	body := a.body()
 	p.opts.Refresh = a.refresh()
 	if a.err != nil {
-		return put{}, a.err
+		return putArgs{}, a.err
 	}
 	p.src = withInfo(body, info(r.User.KUID, nowMillis()))
 	return p, nil
 }
 
 func (s *Server) documentCreate(ctx context.Context, r *Request) (any, error) {
-	p, err := r.put(false, createInfo)
+	p, err := r.putArgs(false, createInfo)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +204,7 @@ func (s *Server) documentCreate(ctx context.Context, r *Request) (any, error) {
 }
 
 func (s *Server) documentCreateOrReplace(ctx context.Context, r *Request) (any, error) {
-	p, err := r.put(true, writeInfo)
+	p, err := r.putArgs(true, writeInfo)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +219,7 @@ func (s *Server) documentCreateOrReplace(ctx context.Context, r *Request) (any, 
 }
 
 func (s *Server) documentReplace(ctx context.Context, r *Request) (any, error) {
-	p, err := r.put(true, writeInfo)
+	p, err := r.putArgs(true, writeInfo)
 	if err != nil {
 		return nil, err
 	}
