@@ -183,6 +183,15 @@ func write(t testing.TB, tn *testNode, index, coll string, doc map[string]any) [
 	return rooms
 }
 
+// mustMessage builds a document notification for rooms from node.
+func mustMessage(t testing.TB, node string, rooms []string) realtime.Message {
+	m, err := realtime.DocumentMessage(node, realtime.Origin{Index: "idx", Collection: "coll"}, rooms, "in", "create", json.RawMessage(`{"_source":{"k":1}}`))
+	if err != nil {
+		t.Error(err)
+	}
+	return m
+}
+
 // roomCounts is a node's view of the cluster: room id → count.
 func roomCounts(tn *testNode) map[string]int {
 	out := map[string]int{}
