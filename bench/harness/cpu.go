@@ -68,7 +68,11 @@ type CPUUse struct {
 	// HarnessSeconds is this process (clients, pacer, recorder): when it
 	// nears the window length the client side is the bottleneck.
 	HarnessSeconds float64 `json:"harnessSeconds"`
-	// Per100k are the same divided by deliveries / 100 000.
+	// WindowSeconds is the wall time between the two samples. The CPU
+	// figures include each process's idle background work (Redis cron and
+	// cluster bus, node heartbeats), which dominates at low rates.
+	WindowSeconds float64 `json:"windowSeconds"`
+	// Per100k are the CPU seconds divided by deliveries / 100 000.
 	NodesPer100k float64 `json:"nodesSecondsPer100kDeliveries"`
 	RedisPer100k float64 `json:"redisSecondsPer100kDeliveries"`
 }
@@ -81,6 +85,7 @@ type cpuMeter struct {
 }
 
 type cpuSample struct {
+	at                    time.Time
 	nodes, redis, harness time.Duration
 	ok                    bool
 }
@@ -89,7 +94,7 @@ func (m *cpuMeter) sample(ctx context.Context) cpuSample {
 	if m == nil {
 		return cpuSample{}
 	}
-	s := cpuSample{ok: true}
+	s := cpuSample{ok: true, at: time.Now()}
 	self, err := processCPU(os.Getpid())
 	if err != nil {
 		return cpuSample{}
@@ -118,7 +123,7 @@ func (a cpuSample) use(b cpuSample, deliveries int64) *CPUUse {
 		return nil
 	}
 	u := &CPUUse{NodesSeconds: (b.nodes - a.nodes).Seconds(), RedisSeconds: (b.redis - a.redis).Seconds(),
-		HarnessSeconds: round3((b.harness - a.harness).Seconds())}
+		HarnessSeconds: round3((b.harness - a.harness).Seconds()), WindowSeconds: round3(b.at.Sub(a.at).Seconds())}
 	if deliveries > 0 {
 		k := float64(deliveries) / 100_000
 		u.NodesPer100k = round3(u.NodesSeconds / k)

@@ -116,6 +116,10 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 	if err != nil {
 		return r, paths, err
 	}
+	if r.failed() {
+		log.Warn("some workloads failed; node logs kept", slog.String("dir", logDir))
+		return r, paths, nil
+	}
 	if err := os.RemoveAll(logDir); err != nil {
 		log.Warn("remove node logs", slog.Any("err", err))
 	}
@@ -154,4 +158,27 @@ func loadAvg() string {
 		return ""
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// failed reports whether any workload recorded an error.
+func (r *Report) failed() bool {
+	if len(r.Errors) > 0 {
+		return true
+	}
+	for _, l := range append(append([]LatencyRun{}, r.Baselines...), r.Realtime...) {
+		if l.Error != "" {
+			return true
+		}
+	}
+	for _, f := range r.Failure {
+		if f.Error != "" {
+			return true
+		}
+	}
+	for _, j := range r.Join {
+		if j.Error != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -230,6 +230,11 @@ func TestRun(t *testing.T) {
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 	}
 	defer goleak.VerifyNone(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	r, paths, err := Run(ctx, cfg)

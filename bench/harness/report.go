@@ -70,12 +70,13 @@ func Markdown(r *Report, latencySVG, loadSVG string) string {
 	m := r.Machine
 	fmt.Fprintf(&b, "%d CPUs (%s), %s, %s, %s. Load average %s at start, %s at end. Revision %s. Run took %.0f s.\n\n",
 		m.CPUs, m.CPUModel, m.OS, m.GoVersion, m.Redis, m.LoadStart, m.LoadEnd, m.GitRevision, r.DurationSeconds)
-	fmt.Fprintf(&b, "%.1f s per rate, %.1f s drain; latency = receipt − send stamp, one process, one monotonic clock; percentiles nearest-rank over every delivery.\n\n",
+	fmt.Fprintf(&b, "%.1f s per rate, %.1f s drain; latency = receipt − send stamp, one process, one monotonic clock; percentiles nearest-rank over every delivery. "+
+		"CPU sums every node process and all 6 Redis processes over the window, idle background work included.\n\n",
 		r.Settings.SecondsPerRate, r.Settings.DrainSeconds)
 
 	b.WriteString("## Latency\n\n")
-	b.WriteString("| workload | nodes | subs/node | target msg/s | sent/s | delivered | lost | p50 ms | p99 ms | p99.9 ms | max ms | p50 / xadd p50 | CPU s per 100k, nodes / Redis |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| workload | nodes | subs/node | target msg/s | sent/s | delivered | lost | p50 ms | p99 ms | p99.9 ms | max ms | p50 / xadd p50 | CPU % of a core, nodes / Redis | CPU s per 100k, nodes / Redis |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	xadd := map[int]float64{}
 	for _, l := range r.Baselines {
 		if l.Workload == "xadd-xreadgroup" && l.Error == "" {
@@ -84,7 +85,7 @@ func Markdown(r *Report, latencySVG, loadSVG string) string {
 	}
 	row := func(l LatencyRun) {
 		if l.Error != "" && l.Latency.Count == 0 {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | — | — | — | — | — | — | — | — | error: %s |\n",
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | — | — | — | — | — | — | — | — | — | error: %s |\n",
 				l.Workload, dash(l.Nodes), dash(l.SubscribersPerNode), dash(l.TargetRate), strings.ReplaceAll(l.Error, "|", "/"))
 			return
 		}
@@ -95,17 +96,19 @@ func Markdown(r *Report, latencySVG, loadSVG string) string {
 		if x, ok := xadd[l.TargetRate]; ok && x > 0 {
 			ratio = strconv.FormatFloat(l.Latency.P50Ms/x, 'f', 2, 64)
 		}
-		cpu := "—"
-		if l.CPU != nil && l.TargetRate > 0 {
-			nodes := "—"
+		pct, cpu := "—", "—"
+		if c := l.CPU; c != nil && l.TargetRate > 0 && c.WindowSeconds > 0 {
+			nodesPct, nodes := "—", "—"
 			if l.Nodes > 0 {
-				nodes = strconv.FormatFloat(l.CPU.NodesPer100k, 'f', 2, 64)
+				nodesPct = strconv.FormatFloat(100*c.NodesSeconds/c.WindowSeconds, 'f', 0, 64)
+				nodes = strconv.FormatFloat(c.NodesPer100k, 'f', 2, 64)
 			}
-			cpu = nodes + " / " + strconv.FormatFloat(l.CPU.RedisPer100k, 'f', 2, 64)
+			pct = nodesPct + " / " + strconv.FormatFloat(100*c.RedisSeconds/c.WindowSeconds, 'f', 0, 64)
+			cpu = nodes + " / " + strconv.FormatFloat(c.RedisPer100k, 'f', 2, 64)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.0f | %d | %d | %s | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.0f | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n",
 			l.Workload, dash(l.Nodes), dash(l.SubscribersPerNode), target, l.SentRate, l.Delivered, l.Lost,
-			f3(l.Latency.P50Ms), f3(l.Latency.P99Ms), f3(l.Latency.P999Ms), f3(l.Latency.MaxMs), ratio, cpu)
+			f3(l.Latency.P50Ms), f3(l.Latency.P99Ms), f3(l.Latency.P999Ms), f3(l.Latency.MaxMs), ratio, pct, cpu)
 	}
 	for _, l := range r.Baselines {
 		row(l)
