@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -104,15 +105,20 @@ func startNode(t testing.TB, client rueidis.Client, prefix, id string) *testNode
 
 func startNodeHB(t testing.TB, client rueidis.Client, prefix, id string, hb time.Duration) *testNode {
 	t.Helper()
+	return startNodeWith(t, client, prefix, id, hb, nil)
+}
+
+func startNodeWith(t testing.TB, client rueidis.Client, prefix, id string, hb time.Duration, prom prometheus.Registerer) *testNode {
+	t.Helper()
 	n, err := node.New(client, node.Config{
 		ID: id, Prefix: prefix, Heartbeat: hb,
 		ResetKeys: cluster.ResetKeys(streams.NewKeys(prefix)),
 	})
 	require.NoError(t, err)
-	reg, err := cluster.NewRegistry(client, n, cluster.RegistryConfig{})
+	reg, err := cluster.NewRegistry(client, n, cluster.RegistryConfig{Registerer: prom})
 	require.NoError(t, err)
 	hub := realtime.NewHub(realtime.HubConfig{}, reg)
-	router, err := cluster.NewRouter(client, n, reg, hub, cluster.RouterConfig{})
+	router, err := cluster.NewRouter(client, n, reg, hub, cluster.RouterConfig{Registerer: prom})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	tn := &testNode{n: n, reg: reg, hub: hub, router: router, cancel: cancel, done: make(chan struct{})}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/rueidis"
 
 	"github.com/streamcluster/streamcluster/koncorde"
@@ -40,6 +41,10 @@ type RegistryConfig struct {
 	Koncorde koncorde.Config
 	// Timeout bounds one Redis write or snapshot read (default DefaultTimeout).
 	Timeout time.Duration
+	// Registerer receives the registry's gauges (default: none):
+	// streamcluster_realtime_rooms (cluster rooms in this replica) and
+	// streamcluster_realtime_local_rooms (rooms with subscribers here).
+	Registerer prometheus.Registerer
 	// Logger receives the registry's logs (default: discarded).
 	Logger *slog.Logger
 }
@@ -166,6 +171,19 @@ func NewRegistry(client rueidis.Client, n *node.Node, cfg RegistryConfig) (*Regi
 	)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: register with the node: %w", err)
+	}
+	if cfg.Registerer != nil {
+		err := errors.Join(
+			cfg.Registerer.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "streamcluster_realtime_rooms", Help: "Cluster rooms (with subscribers on any node) in this node's replica.",
+			}, func() float64 { return float64(r.lens().cluster) })),
+			cfg.Registerer.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "streamcluster_realtime_local_rooms", Help: "Rooms with subscribers on this node.",
+			}, func() float64 { return float64(r.lens().local) })),
+		)
+		if err != nil {
+			return nil, fmt.Errorf("cluster: register metrics: %w", err)
+		}
 	}
 	return r, nil
 }
@@ -393,11 +411,37 @@ func (r *Registry) departed(ctx context.Context, e node.Entry, id string) error 
 // (a sequence gap: a failover may have lost acknowledged writes) this
 // node's own fields may be stale.
 func (r *Registry) onSync(ctx context.Context, s node.Sync) {
-	if err := r.load(ctx); err != nil {
-		r.log.Error("load the room snapshot", slog.String("reason", s.Reason.String()), slog.Any("err", err))
+	var err error
+	for attempt := range loadAttempts {
+		if attempt > 0 && !sleep(ctx, r.cfg.Timeout/10) {
+			return
+		}
+		if err = r.load(ctx); err == nil {
+			break
+		}
+		r.log.Warn("load the room snapshot", slog.String("reason", s.Reason.String()), slog.Int("attempt", attempt+1), slog.Any("err", err))
+	}
+	if err != nil {
+		// The replica keeps its previous state; the next sync (the node
+		// resyncs or rejoins after a Redis outage) loads it again.
+		r.log.Error("room snapshot not loaded; the replica may be stale until the next sync", slog.Any("err", err))
 	}
 	if err := r.Reannounce(ctx); err != nil {
 		r.log.Error("re-announce the local rooms", slog.String("reason", s.Reason.String()), slog.Any("err", err))
+	}
+}
+
+// loadAttempts bounds the snapshot reads of one sync.
+const loadAttempts = 3
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -588,6 +632,13 @@ func (r *Registry) targets(rooms []string) map[string][]string {
 		}
 	}
 	return out
+}
+
+func (r *Registry) lens() (n struct{ cluster, local int }) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	n.cluster, n.local = len(r.rooms), len(r.local)
+	return n
 }
 
 // Local returns this node's own subscriber count of each room, the table
