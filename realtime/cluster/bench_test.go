@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,3 +139,48 @@ func rawBaseline(b *testing.B, client rueidis.Client, stream string) {
 	reportLatency(b, lat)
 	require.NoError(b, client.Do(context.Background(), client.B().Del().Key(stream).Build()).Error())
 }
+
+// BenchmarkCrossNodeThroughput routes notifications concurrently on B to a
+// subscriber on A and reports the delivered rate, end to end:
+//
+//	go test -run '^$' -bench CrossNodeThroughput -benchtime 20000x ./realtime/cluster/
+func BenchmarkCrossNodeThroughput(b *testing.B) {
+	client := newClient(b)
+	prefix := rediscluster.UniquePrefix(b)
+	a := startNodeHB(b, client, prefix, "a", time.Second)
+	bn := startNodeHB(b, client, prefix, "b", time.Second)
+	require.Eventually(b, func() bool {
+		return a.n.Ready() && bn.n.Ready() && len(a.n.Members(context.Background())) == 2 && len(bn.n.Members(context.Background())) == 2
+	}, 10*time.Second, 10*time.Millisecond)
+	conn := &countConn{id: "bench"}
+	f := filter(b, "idx", "coll", `{"equals":{"k":"v"}}`)
+	room := subscribe(b, a, conn, f).RoomID
+	allSee(b, map[string]int{room: 1}, a, bn)
+	msg := mustMessage(b, "b", []string{room})
+	b.SetParallelism(16)
+	start := time.Now()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := bn.router.Route(context.Background(), msg); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	require.Eventually(b, func() bool { return conn.n.Load() >= int64(b.N) }, 30*time.Second, time.Millisecond)
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msg/s")
+	st := a.router.Stats()
+	b.ReportMetric(float64(st.Gaps-st.Late), "lost")
+}
+
+// countConn counts the payloads it is sent.
+type countConn struct {
+	id string
+	n  atomic.Int64
+}
+
+func (c *countConn) ID() string  { return c.id }
+func (c *countConn) Send([]byte) { c.n.Add(1) }

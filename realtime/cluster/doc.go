@@ -27,6 +27,14 @@
 // absolute counts, so applying one twice is harmless, and a handler skips
 // entries at or below the sequence of the snapshot it loaded.
 //
+// Other nodes see a subscription once they read its entry from the control
+// stream (their blocked read wakes on the append, typically well under a
+// millisecond after AddSubscriber returns): a write routed by another node
+// in that window does not reach the new subscriber, as in Kuzzle's cluster.
+// The local table mirrors realtime.Hub.LocalRooms (the hub calls
+// AddSubscriber/RemoveSubscriber once per connection entering or leaving a
+// room), and it also holds each room's filter, which LocalRooms lacks.
+//
 // On every node.Sync (join, rejoin, resync) the replica is reloaded from
 // the hashes (read atomically with the sequence), ignoring counts of nodes
 // that are not members, and this node re-announces all its counts (one
