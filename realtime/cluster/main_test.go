@@ -105,13 +105,24 @@ func startNode(t testing.TB, client rueidis.Client, prefix, id string) *testNode
 
 func startNodeHB(t testing.TB, client rueidis.Client, prefix, id string, hb time.Duration) *testNode {
 	t.Helper()
-	return startNodeWith(t, client, prefix, id, hb, nil)
+	return startNodeWith(t, client, prefix, id, nodeOpts{heartbeat: hb})
 }
 
-func startNodeWith(t testing.TB, client rueidis.Client, prefix, id string, hb time.Duration, prom prometheus.Registerer) *testNode {
+// nodeOpts are the optional settings of startNodeWith.
+type nodeOpts struct {
+	heartbeat time.Duration // default heartbeat
+	prom      prometheus.Registerer
+	secret    []byte
+}
+
+func startNodeWith(t testing.TB, client rueidis.Client, prefix, id string, o nodeOpts) *testNode {
 	t.Helper()
+	if o.heartbeat == 0 {
+		o.heartbeat = heartbeat
+	}
+	prom := o.prom
 	n, err := node.New(client, node.Config{
-		ID: id, Prefix: prefix, Heartbeat: hb,
+		ID: id, Prefix: prefix, Heartbeat: o.heartbeat, Secret: o.secret,
 		ResetKeys: cluster.ResetKeys(streams.NewKeys(prefix)),
 	})
 	require.NoError(t, err)

@@ -37,8 +37,8 @@ func TestMetrics(t *testing.T) {
 	client := newClient(t)
 	prefix := rediscluster.UniquePrefix(t)
 	promA, promB := prometheus.NewRegistry(), prometheus.NewRegistry()
-	a := startNodeWith(t, client, prefix, "a", heartbeat, promA)
-	b := startNodeWith(t, client, prefix, "b", heartbeat, promB)
+	a := startNodeWith(t, client, prefix, "a", nodeOpts{prom: promA})
+	b := startNodeWith(t, client, prefix, "b", nodeOpts{prom: promB})
 	require.Eventually(t, func() bool {
 		return a.n.Ready() && b.n.Ready() && len(a.n.Members(context.Background())) == 2 && len(b.n.Members(context.Background())) == 2
 	}, 10*time.Second, 10*time.Millisecond)
