@@ -229,7 +229,10 @@ func TestRun(t *testing.T) {
 		Heartbeat: 200 * time.Millisecond, FailureRuns: 1, JoinRuns: 1, Timeout: 15 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 	}
-	defer goleak.VerifyNone(t)
+	// rueidis closes connections dropped by a topology refresh 5 s later,
+	// from a goroutine Close does not stop (cluster.go _refresh); a replica
+	// first reported without its master's link does that.
+	defer goleak.VerifyNone(t, goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*clusterClient)._refresh.func2"))
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Log(logs.String())
