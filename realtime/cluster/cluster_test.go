@@ -258,3 +258,28 @@ func TestInboxSequenceGapsAreCounted(t *testing.T) {
 	}
 	assert.Equal(t, []float64{1, 2, 5, 4}, seqs)
 }
+
+func TestFailedWriteIsRepaired(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	nodes := startNodes(t, client, prefix, "a", "b")
+	a, b := nodes[0], nodes[1]
+	f := filter(t, "idx", "coll", `{"equals":{"k":1}}`)
+	r := subscribe(t, a, &recConn{id: "a1"}, f).RoomID
+	subscribe(t, a, &recConn{id: "a2"}, f)
+	allSee(t, map[string]int{r: 2}, a, b)
+
+	// The cluster write of an unsubscription fails: A's own count drops at
+	// once, B keeps the old one until A's next heartbeat repairs it.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := a.hub.Unsubscribe(ctx, "a2", r)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, map[string]int{r: 1}, a.reg.Local())
+	allSee(t, map[string]int{r: 1}, a, b)
+	subs, _ := snapshotFields(t, client, prefix)
+	assert.Equal(t, []string{r + "|a"}, subs)
+	n, err := client.Do(context.Background(), client.B().Hget().Key(cluster.ResetKeys(streams.NewKeys(prefix))[1]).Field(r+"|a").Build()).AsInt64()
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n)
+}

@@ -52,9 +52,10 @@
 // A cluster write that fails with node.ErrFenced is not an error: the local
 // count stands and the rejoin re-announces it. Any other failure of
 // AddSubscriber undoes the local count and is returned; a failed
-// RemoveSubscriber keeps the local decrement and the cluster keeps the old
-// count until this node's next write of that room or its next rejoin (a
-// write whose reply is lost may likewise leave a stale count until then).
+// RemoveSubscriber keeps the local decrement and returns the error. Either
+// way the write's outcome in Redis is unknown, so the registry marks itself
+// dirty and re-announces all its counts on its next own heartbeat entry:
+// the cluster converges within a heartbeat once Redis answers again.
 //
 // # Notification fan-out and delivery guarantee
 //

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -114,6 +115,9 @@ type Registry struct {
 
 	seed    maphash.Seed
 	stripes [stripes]sync.Mutex
+	// dirty is set when a write of this node's counts failed (its outcome
+	// unknown): the next own heartbeat entry re-announces them all.
+	dirty atomic.Bool
 
 	mu        sync.RWMutex
 	engine    *koncorde.Engine
@@ -167,6 +171,7 @@ func NewRegistry(client rueidis.Client, n *node.Node, cfg RegistryConfig) (*Regi
 		n.Handle(TypeRoomCounts, r.handleCounts),
 		n.Handle(node.TypeNodeLeft, r.handleLeft),
 		n.Handle(node.TypeNodeEvicted, r.handleEvicted),
+		n.Handle(node.TypeHeartbeat, r.handleHeartbeat),
 		n.OnSync(r.onSync),
 	)
 	if err != nil {
@@ -275,7 +280,22 @@ func (r *Registry) publish(ctx context.Context, id string, f *koncorde.Filter, c
 		return nil
 	}
 	if err != nil {
+		r.dirty.Store(true)
 		return fmt.Errorf("cluster: write the count of room %s: %w", id, err)
+	}
+	return nil
+}
+
+// handleHeartbeat repairs this node's counts in the cluster after a failed
+// write: on this node's own heartbeat entry (so within a heartbeat period
+// once Redis answers again), it re-announces them all.
+func (r *Registry) handleHeartbeat(ctx context.Context, e node.Entry) error {
+	if e.Node != r.self || !r.dirty.CompareAndSwap(true, false) {
+		return nil
+	}
+	if err := r.Reannounce(ctx); err != nil {
+		r.dirty.Store(true)
+		return err
 	}
 	return nil
 }
