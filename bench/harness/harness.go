@@ -27,9 +27,14 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 		return nil, nil, fmt.Errorf("harness: binary %s: %w (run make build)", cfg.Binary, err)
 	}
 	log := cfg.Logger
+	version, err := exec.CommandContext(ctx, cfg.Binary, "version").Output()
+	if err != nil {
+		return nil, nil, fmt.Errorf("harness: %s version: %w", cfg.Binary, err)
+	}
 	start := time.Now()
 	r := &Report{
 		Stamp: start.UTC().Format("20060102T150405Z"), Quick: cfg.Quick, Machine: machine(),
+		BinaryVersion: strings.TrimSpace(string(version)),
 		Settings: Settings{
 			Rates: cfg.Rates, SecondsPerRate: cfg.Duration.Seconds(), DrainSeconds: cfg.Drain.Seconds(),
 			Subscribers: cfg.Subscribers, RealtimeNodes: cfg.RealtimeNodes, CrossNode: cfg.CrossNode,

@@ -243,6 +243,7 @@ func TestRun(t *testing.T) {
 	r, paths, err := Run(ctx, cfg)
 	require.NoError(t, err, logs.String())
 	require.Empty(t, r.Errors)
+	assert.NotEmpty(t, r.BinaryVersion)
 
 	byWorkload := map[string]int{}
 	for _, l := range append(append([]LatencyRun{}, r.Baselines...), r.Realtime...) {

@@ -68,8 +68,8 @@ func Markdown(r *Report, latencySVG, loadSVG string) string {
 	}
 	fmt.Fprintf(&b, "# Streamcluster benchmark %s (%s mode)\n\n", r.Stamp, mode)
 	m := r.Machine
-	fmt.Fprintf(&b, "%d CPUs (%s), %s, %s, %s. Load average %s at start, %s at end. Revision %s. Run took %.0f s.\n\n",
-		m.CPUs, m.CPUModel, m.OS, m.GoVersion, m.Redis, m.LoadStart, m.LoadEnd, m.GitRevision, r.DurationSeconds)
+	fmt.Fprintf(&b, "%d CPUs (%s), %s, %s, %s. Load average %s at start, %s at end. Checkout %s, binary %s. Run took %.0f s.\n\n",
+		m.CPUs, m.CPUModel, m.OS, m.GoVersion, m.Redis, m.LoadStart, m.LoadEnd, m.GitRevision, r.BinaryVersion, r.DurationSeconds)
 	fmt.Fprintf(&b, "%.1f s per rate, %.1f s drain; latency = receipt − send stamp, one process, one monotonic clock; percentiles nearest-rank over every delivery. "+
 		"CPU sums every node process and all 6 Redis processes over the window, idle background work included.\n\n",
 		r.Settings.SecondsPerRate, r.Settings.DrainSeconds)

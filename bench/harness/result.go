@@ -75,8 +75,11 @@ type Machine struct {
 
 // Report is the content of bench/results/<stamp>.json.
 type Report struct {
-	Stamp           string       `json:"stamp"` // UTC, e.g. 20261125T093000Z
-	Quick           bool         `json:"quick"`
+	Stamp string `json:"stamp"` // UTC, e.g. 20261125T093000Z
+	Quick bool   `json:"quick"`
+	// BinaryVersion is what `streamcluster version` printed for the binary
+	// that ran (make build stamps it with git describe).
+	BinaryVersion   string       `json:"binaryVersion"`
 	DurationSeconds float64      `json:"durationSeconds"`
 	Machine         Machine      `json:"machine"`
 	Settings        Settings     `json:"settings"`
