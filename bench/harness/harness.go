@@ -116,6 +116,7 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 
 	httpClient.CloseIdleConnections()
 	r.Machine.LoadEnd = loadAvg()
+	r.Goals = Goals(r)
 	r.DurationSeconds = time.Since(start).Round(100 * time.Millisecond).Seconds()
 	paths, err := writeFiles(cfg.OutDir, r)
 	if err != nil {

@@ -191,6 +191,39 @@ func TestFastProbeMatchesFullDecode(t *testing.T) {
 	}
 }
 
+func TestGoals(t *testing.T) {
+	lat := func(w string, rate, subs int, p50, p99 float64) LatencyRun {
+		return LatencyRun{Workload: w, TargetRate: rate, SubscribersPerNode: subs, Latency: Summary{Count: 10, P50Ms: p50, P99Ms: p99}}
+	}
+	r := &Report{
+		Settings:  Settings{Rates: []int{1000, 10000}},
+		Baselines: []LatencyRun{lat("xadd-xreadgroup", 1000, 0, 0.2, 0.5), lat("xadd-xreadgroup", 10000, 0, 0.3, 0.8)},
+		Realtime: []LatencyRun{
+			lat("realtime-same-node", 1000, 1, 0.2, 0.6), lat("realtime-cross-node", 1000, 1, 0.45, 1),
+			lat("realtime-same-node", 10000, 1, 0.3, 1), lat("realtime-cross-node", 10000, 1, 0.7, 6),
+		},
+		Failure: []FailureRun{{HeartbeatMs: 1000, MaxMs: 3010}, {HeartbeatMs: 1000, MaxMs: 3600}, {HeartbeatMs: 200, MaxMs: 9000}},
+		Join:    []JoinRun{{Rooms: 0, ReadyMs: 20}},
+	}
+	g := Goals(r)
+	require.Len(t, g, 6)
+	assert.Equal(t, "yes", g[0].Met, g[0].Measured) // 0.45 ≤ 0.2+1.5×0.2, 0.7 ≤ 0.3+1.5×0.3
+	r.Realtime[3].Latency.P50Ms = 0.76              // > 0.75 at 10k
+	assert.Equal(t, "no", Goals(r)[0].Met)
+	assert.Equal(t, "no", g[1].Met, "p99 6 ms > 5 ms")
+	assert.Equal(t, notMeasured, g[2].Met)
+	assert.Equal(t, notMeasured, g[3].Met)
+	assert.Equal(t, notMeasured, g[4].Met, "only 0 rooms")
+	assert.Contains(t, g[4].Measured, "0 rooms: 20 ms")
+	assert.Equal(t, "no", g[5].Met, "worst at 1 s heartbeat is 3600 ms; the 200 ms run is not this goal")
+	assert.Contains(t, g[5].Measured, "worst of 2: 3600 ms")
+
+	empty := Goals(&Report{})
+	for _, x := range empty {
+		assert.Equal(t, notMeasured, x.Met, x.Goal)
+	}
+}
+
 func TestProcessCPUGrows(t *testing.T) {
 	before, err := processCPU(os.Getpid())
 	require.NoError(t, err)

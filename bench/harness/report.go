@@ -149,6 +149,14 @@ func Markdown(r *Report, latencySVG, loadSVG string) string {
 		}
 		fmt.Fprintf(&b, "| %d | %d | %.0f | %.0f |\n", j.ExistingNodes, j.Rooms, j.ReadyMs, j.ListedMs)
 	}
+	b.WriteString("\n## Goals of issue 7\n\n| goal | measured | met |\n|---|---|---|\n")
+	for _, g := range Goals(r) {
+		m := g.Measured
+		if m == "" {
+			m = "—"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", g.Goal, m, g.Met)
+	}
 	if len(r.Errors) > 0 {
 		b.WriteString("\n## Errors\n\n")
 		for _, e := range r.Errors {

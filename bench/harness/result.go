@@ -87,6 +87,8 @@ type Report struct {
 	Realtime        []LatencyRun `json:"realtime"`
 	Failure         []FailureRun `json:"failureDetection"`
 	Join            []JoinRun    `json:"join"`
+	// Goals evaluates issue 7's goals against this run.
+	Goals []Goal `json:"goals"`
 	// Errors lists workloads that failed as a whole.
 	Errors []string `json:"errors,omitempty"`
 }

@@ -1,0 +1,99 @@
+package harness
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Goal is one of issue 7's goals with what this run measured for it.
+type Goal struct {
+	Goal     string `json:"goal"`
+	Measured string `json:"measured"`
+	// Met is "yes", "no" or "not measured".
+	Met string `json:"met"`
+}
+
+const notMeasured = "not measured"
+
+func yesNo(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "no"
+}
+
+// findRun returns the first error-free run of workload at rate with subs
+// subscribers per node (subs 0 matches any).
+func findRun(runs []LatencyRun, workload string, rate, subs int) (LatencyRun, bool) {
+	for _, l := range runs {
+		if l.Workload == workload && l.TargetRate == rate && (subs == 0 || l.SubscribersPerNode == subs) &&
+			l.Error == "" && l.Latency.Count > 0 {
+			return l, true
+		}
+	}
+	return LatencyRun{}, false
+}
+
+// Goals evaluates issue 7's goals against the report. Goals whose workload
+// did not run are listed as not measured, never guessed.
+func Goals(r *Report) []Goal {
+	var goals []Goal
+
+	// Cross-node p50 against same-node p50 + 1.5 × raw XADD→XREADGROUP p50,
+	// at each rate where all three were measured with one subscriber.
+	g := Goal{Goal: "cross-node p50 ≤ same-node p50 + 1.5 × XADD→XREADGROUP p50", Met: notMeasured}
+	var parts []string
+	met := true
+	for _, rate := range r.Settings.Rates {
+		cross, ok1 := findRun(r.Realtime, "realtime-cross-node", rate, 1)
+		same, ok2 := findRun(r.Realtime, "realtime-same-node", rate, 1)
+		xadd, ok3 := findRun(r.Baselines, "xadd-xreadgroup", rate, 0)
+		if !ok1 || !ok2 || !ok3 {
+			continue
+		}
+		bound := same.Latency.P50Ms + 1.5*xadd.Latency.P50Ms
+		parts = append(parts, fmt.Sprintf("%d msg/s: %.3f ms vs %.3f ms (ratio %.2f)", rate, cross.Latency.P50Ms, bound, cross.Latency.P50Ms/bound))
+		met = met && cross.Latency.P50Ms <= bound
+	}
+	if len(parts) > 0 {
+		g.Measured, g.Met = strings.Join(parts, "; "), yesNo(met)
+	}
+	goals = append(goals, g)
+
+	g = Goal{Goal: "cross-node p99 ≤ 5 ms at 10k msg/s", Met: notMeasured}
+	if cross, ok := findRun(r.Realtime, "realtime-cross-node", 10000, 1); ok {
+		g.Measured, g.Met = fmt.Sprintf("%.3f ms (ratio %.2f)", cross.Latency.P99Ms, cross.Latency.P99Ms/5), yesNo(cross.Latency.P99Ms <= 5)
+	}
+	goals = append(goals, g)
+
+	goals = append(goals,
+		Goal{Goal: "cross-node p99 ≤ ½ socket.io redis-streams-adapter's, ≤ Centrifuge's, at equal load", Met: notMeasured},
+		Goal{Goal: "max fan-out throughput ≥ 2 × socket.io adapter's on 3 nodes", Met: notMeasured})
+
+	g = Goal{Goal: "join with 100k rooms ready in ≤ 2 s", Met: notMeasured}
+	var joins []string
+	for _, j := range r.Join {
+		if j.Error == "" {
+			joins = append(joins, fmt.Sprintf("%d rooms: %.0f ms", j.Rooms, j.ReadyMs))
+		}
+	}
+	if len(joins) > 0 {
+		g.Measured = strings.Join(joins, ", ") + " (rooms > 0 not measured yet)"
+	}
+	goals = append(goals, g)
+
+	g = Goal{Goal: "failure detection ≤ 3.5 s at heartbeat 1 s", Met: notMeasured}
+	var worst float64
+	n := 0
+	for _, f := range r.Failure {
+		if f.Error == "" && f.HeartbeatMs == 1000 {
+			worst = max(worst, f.MaxMs)
+			n++
+		}
+	}
+	if n > 0 {
+		g.Measured = fmt.Sprintf("worst of %d: %.0f ms (ratio %.2f)", n, worst, worst/3500)
+		g.Met = yesNo(worst <= 3500)
+	}
+	return append(goals, g)
+}
