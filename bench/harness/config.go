@@ -43,7 +43,12 @@ type Config struct {
 	PingCount int
 	// Heartbeat of the failure-detection and join workloads (default 1 s).
 	Heartbeat time.Duration
-	// FailureRuns and JoinRuns repeat those workloads (quick 1, full 3).
+	// MembershipNodes are the cluster sizes of the failure-detection and
+	// join workloads: kill one of n nodes; join one node to n−1 running
+	// ones (quick: 3; full: 3, 10).
+	MembershipNodes []int
+	// FailureRuns and JoinRuns repeat those workloads per size (quick 1,
+	// full 3).
 	FailureRuns int
 	JoinRuns    int
 	// Timeout bounds the wait for a node to become ready or be evicted
@@ -94,6 +99,12 @@ func (c Config) WithDefaults() Config {
 	if c.Heartbeat == 0 {
 		c.Heartbeat = time.Second
 	}
+	if len(c.MembershipNodes) == 0 {
+		c.MembershipNodes = []int{3}
+		if !c.Quick {
+			c.MembershipNodes = append(c.MembershipNodes, 10)
+		}
+	}
 	if c.FailureRuns == 0 {
 		c.FailureRuns = pick(1, 3)
 	}
@@ -134,6 +145,11 @@ func (c Config) Validate() error {
 	for _, n := range c.RealtimeNodes {
 		if n < 1 || n > 20 {
 			return bad("realtime cluster size %d outside 1..20", n)
+		}
+	}
+	for _, n := range c.MembershipNodes {
+		if n < 2 || n > 20 {
+			return bad("membership cluster size %d outside 2..20", n)
 		}
 	}
 	if c.PingCount < 1 || c.PingCount > 1_000_000 {

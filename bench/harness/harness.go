@@ -38,7 +38,7 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 		Settings: Settings{
 			Rates: cfg.Rates, SecondsPerRate: cfg.Duration.Seconds(), DrainSeconds: cfg.Drain.Seconds(),
 			Subscribers: cfg.Subscribers, RealtimeNodes: cfg.RealtimeNodes, CrossNode: cfg.CrossNode,
-			PingCount: cfg.PingCount, HeartbeatMs: float64(cfg.Heartbeat) / 1e6,
+			PingCount: cfg.PingCount, HeartbeatMs: float64(cfg.Heartbeat) / 1e6, MembershipNodes: cfg.MembershipNodes,
 		},
 		Baselines: []LatencyRun{}, Realtime: []LatencyRun{}, Failure: []FailureRun{}, Join: []JoinRun{},
 	}
@@ -101,17 +101,22 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 		stopNodes(nodes)
 	}
 
-	for i := range cfg.FailureRuns {
-		spec := base
-		spec.Prefix, spec.Heartbeat = phasePrefix("fd", i), cfg.Heartbeat
-		log.Info("failure detection", slog.Int("run", i))
-		r.Failure = append(r.Failure, runFailure(ctx, cfg, spec))
-	}
-	for i := range cfg.JoinRuns {
-		spec := base
-		spec.Prefix, spec.Heartbeat = phasePrefix("join", i), cfg.Heartbeat
-		log.Info("join", slog.Int("run", i))
-		r.Join = append(r.Join, runJoin(ctx, cfg, spec, 2))
+	phase := 0
+	for _, n := range cfg.MembershipNodes {
+		for i := range cfg.FailureRuns {
+			spec := base
+			spec.Prefix, spec.Heartbeat = phasePrefix("fd", phase), cfg.Heartbeat
+			phase++
+			log.Info("failure detection", slog.Int("nodes", n), slog.Int("run", i))
+			r.Failure = append(r.Failure, runFailure(ctx, cfg, spec, n))
+		}
+		for i := range cfg.JoinRuns {
+			spec := base
+			spec.Prefix, spec.Heartbeat = phasePrefix("join", phase), cfg.Heartbeat
+			phase++
+			log.Info("join", slog.Int("existing", n-1), slog.Int("run", i))
+			r.Join = append(r.Join, runJoin(ctx, cfg, spec, n-1))
+		}
 	}
 
 	httpClient.CloseIdleConnections()

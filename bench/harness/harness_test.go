@@ -156,6 +156,7 @@ func TestConfigDefaultsAndValidate(t *testing.T) {
 		"duration":    func(c *Config) { c.Duration = time.Hour },
 		"subscribers": func(c *Config) { c.Subscribers = []int{5000} },
 		"nodes":       func(c *Config) { c.RealtimeNodes = []int{0} },
+		"membership":  func(c *Config) { c.MembershipNodes = []int{1} },
 		"heartbeat":   func(c *Config) { c.Heartbeat = time.Millisecond },
 		"runs":        func(c *Config) { c.FailureRuns = 100 },
 		"binary":      func(c *Config) { c.Binary = "" },

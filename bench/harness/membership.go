@@ -11,10 +11,9 @@ import (
 // bounds their resolution.
 const pollEvery = 10 * time.Millisecond
 
-// runFailure starts 3 nodes, kill -9s the last one and measures, per
+// runFailure starts n nodes, kill -9s the last one and measures, per
 // survivor, the time until its status route no longer lists it.
-func runFailure(ctx context.Context, cfg Config, base nodeSpec) FailureRun {
-	const n = 3
+func runFailure(ctx context.Context, cfg Config, base nodeSpec, n int) FailureRun {
 	run := FailureRun{Nodes: n, HeartbeatMs: float64(cfg.Heartbeat) / 1e6, DetectMs: map[string]float64{}}
 	nodes, err := startNodes(ctx, base, n, cfg.Timeout)
 	if err != nil {

@@ -103,4 +103,7 @@ type Settings struct {
 	CrossNode      bool    `json:"crossNode"`
 	PingCount      int     `json:"pingCount"`
 	HeartbeatMs    float64 `json:"heartbeatMs"`
+	// MembershipNodes are the cluster sizes of the failure and join
+	// workloads (a join adds one node to size−1 running ones).
+	MembershipNodes []int `json:"membershipNodes"`
 }

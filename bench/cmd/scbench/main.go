@@ -59,6 +59,7 @@ func run(args []string) error {
 	rates := fs.String("rates", "", "offered loads, msg/s, comma-separated (default quick 1000,5000; full 1000,5000,10000)")
 	subs := fs.String("subscribers", "", "subscribers per node, comma-separated (default 1,10)")
 	nodes := fs.String("nodes", "", "cluster sizes of the realtime workload (default quick 1; full 1,3)")
+	membership := fs.String("membership-nodes", "", "cluster sizes of the failure and join workloads (default quick 3; full 3,10)")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "measured window per rate (default quick 2s, full 5s)")
 	fs.DurationVar(&cfg.Drain, "drain", 0, "wait for stragglers after each window (default quick 1s, full 3s)")
 	fs.BoolVar(&cfg.CrossNode, "cross-node", false, "also publish on node 0 to subscribers on node 1 (needs --nodes ≥ 2 and issue 6 in the binary)")
@@ -78,6 +79,9 @@ func run(args []string) error {
 		return err
 	}
 	if cfg.RealtimeNodes, err = intList(*nodes); err != nil {
+		return err
+	}
+	if cfg.MembershipNodes, err = intList(*membership); err != nil {
 		return err
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
