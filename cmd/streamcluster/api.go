@@ -8,11 +8,14 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/rueidis"
 
 	"github.com/streamcluster/streamcluster/api"
 	"github.com/streamcluster/streamcluster/koncorde"
+	"github.com/streamcluster/streamcluster/node"
 	"github.com/streamcluster/streamcluster/realtime"
+	"github.com/streamcluster/streamcluster/realtime/cluster"
 	"github.com/streamcluster/streamcluster/storage"
 	"github.com/streamcluster/streamcluster/storage/elasticsearch"
 	"github.com/streamcluster/streamcluster/storage/redisstore"
@@ -20,13 +23,15 @@ import (
 
 // apiDeps is what the Kuzzle API needs from the process that serves it.
 type apiDeps struct {
-	Redis   rueidis.Client // shared Redis Cluster client (database 0)
-	Logger  *slog.Logger
-	Ready   func() bool // cluster readiness; the API answers api.process.not_enough_nodes while false
-	NodeID  string
-	Prefix  string // key prefix of the cluster ("sc")
-	Storage string // "redis" or "elasticsearch"
-	ESURL   string // Elasticsearch URL when Storage is "elasticsearch"
+	Redis      rueidis.Client // shared Redis Cluster client (database 0)
+	Logger     *slog.Logger
+	Ready      func() bool // cluster readiness; the API answers api.process.not_enough_nodes while false
+	NodeID     string
+	Node       *node.Node            // not yet running: the registry registers its handlers
+	Registerer prometheus.Registerer // the process's metrics registry
+	Prefix     string                // key prefix of the cluster ("sc")
+	Storage    string                // "redis" or "elasticsearch"
+	ESURL      string                // Elasticsearch URL when Storage is "elasticsearch"
 }
 
 // mountAPI registers the Kuzzle API (HTTP routes and the WebSocket upgrade
@@ -43,10 +48,18 @@ func mountAPI(ctx context.Context, e *echo.Echo, d apiDeps) (func(context.Contex
 	if prefix == "" {
 		prefix = "sc"
 	}
-	reg := realtime.NewLocalRegistry(koncorde.DefaultConfig())
+	reg, err := cluster.NewRegistry(d.Redis, d.Node, cluster.RegistryConfig{
+		Koncorde: koncorde.DefaultConfig(), Registerer: d.Registerer, Logger: d.Logger})
+	if err != nil {
+		return nil, errors.Join(err, store.Close())
+	}
 	hub := realtime.NewHub(realtime.HubConfig{}, reg)
+	router, err := cluster.NewRouter(d.Redis, d.Node, reg, hub, cluster.RouterConfig{Registerer: d.Registerer, Logger: d.Logger})
+	if err != nil {
+		return nil, errors.Join(err, store.Close())
+	}
 	rt := realtime.NewService(realtime.ServiceConfig{NodeID: d.NodeID, Logger: d.Logger},
-		hub, reg, realtime.NewLocalRouter(hub), realtime.NewRedisOutState(d.Redis, prefix, 0))
+		hub, reg, router, realtime.NewRedisOutState(d.Redis, prefix, 0))
 	srv, err := api.NewServer(api.Config{
 		NodeID:   d.NodeID,
 		Store:    store,
@@ -58,12 +71,37 @@ func mountAPI(ctx context.Context, e *echo.Echo, d apiDeps) (func(context.Contex
 	if err != nil {
 		return nil, errors.Join(err, store.Close())
 	}
+	if err := registerAPIMetrics(d.Registerer, srv); err != nil {
+		return nil, errors.Join(err, store.Close())
+	}
+	routerCtx, stopRouter := context.WithCancel(context.Background())
+	routerDone := make(chan error, 1)
+	go func() { routerDone <- router.Run(routerCtx) }() // reads this node's inbox until closed
 	h := echo.WrapHandler(srv)
 	e.Any("/", h)
 	e.Any("/*", h)
 	return func(ctx context.Context) error {
-		return errors.Join(srv.Close(ctx), store.Close())
+		err := srv.Close(ctx)
+		stopRouter()
+		return errors.Join(err, <-routerDone, store.Close())
 	}, nil
+}
+
+// registerAPIMetrics exposes the API's failure counters on /metrics.
+func registerAPIMetrics(r prometheus.Registerer, srv *api.Server) error {
+	if r == nil {
+		return nil
+	}
+	return errors.Join(
+		r.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "streamcluster_api_notify_failures_total",
+			Help: "Writes whose notifications could not be routed (logged; the write itself succeeded).",
+		}, func() float64 { return float64(srv.NotifyFailures()) })),
+		r.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "streamcluster_api_slow_consumers_closed_total",
+			Help: "WebSocket connections closed with 1011 because their send queue was full.",
+		}, func() float64 { return float64(srv.SlowConsumersClosed()) })),
+	)
 }
 
 func openStore(d apiDeps) (storage.Store, error) {

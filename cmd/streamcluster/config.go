@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/streamcluster/streamcluster/node"
+	"github.com/streamcluster/streamcluster/realtime/cluster"
 	"github.com/streamcluster/streamcluster/streams"
 )
 
@@ -414,6 +415,7 @@ func (c Config) nodeConfig() node.Config {
 		JoinTimeout:         c.DiscoverTimeout,
 		WaitReplicas:        c.WaitReplicas,
 		Secret:              []byte(c.Secret),
+		ResetKeys:           cluster.ResetKeys(streams.NewKeys(c.Prefix)),
 	}
 }
 

@@ -161,7 +161,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		Logger:   log,
 	})
 	closeAPI, err := mountAPI(ctx, e, apiDeps{
-		Redis: client, Logger: log, Ready: n.Ready, NodeID: n.ID(), Prefix: cfg.Prefix,
+		Redis: client, Logger: log, Ready: n.Ready, NodeID: n.ID(), Prefix: cfg.Prefix, Node: n, Registerer: reg,
 		Storage: cfg.Storage, ESURL: cfg.ESURL,
 	})
 	if err != nil {
