@@ -324,6 +324,12 @@ func TestRun(t *testing.T) {
 	md, err := os.ReadFile(paths[1])
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "| realtime-same-node | 2 | 2 | 200 |")
+	again, err := Rerender(paths[0])
+	require.NoError(t, err)
+	assert.Equal(t, paths, again)
+	md2, err := os.ReadFile(paths[1])
+	require.NoError(t, err)
+	assert.Equal(t, string(md), string(md2), "rendering from the JSON gives the same Markdown")
 	for _, p := range paths[2:] {
 		svg, err := os.ReadFile(p)
 		require.NoError(t, err)

@@ -214,7 +214,11 @@ func seriesName(l LatencyRun) string {
 	if l.Nodes == 0 {
 		return l.Workload
 	}
-	return fmt.Sprintf("%s %dn %ds", l.Workload, l.Nodes, l.SubscribersPerNode)
+	nodes := "nodes"
+	if l.Nodes == 1 {
+		nodes = "node"
+	}
+	return fmt.Sprintf("%s, %d %s × %d sub", strings.TrimPrefix(l.Workload, "realtime-"), l.Nodes, nodes, l.SubscribersPerNode)
 }
 
 // latencySVG plots, for every series at the lowest rate, the share of
@@ -227,7 +231,7 @@ func latencySVG(r *Report) string {
 			lowest = min(lowest, l.TargetRate)
 		}
 	}
-	svgHeader(&b, fmt.Sprintf("Latency histogram at %d msg/s (share of deliveries per bucket, log ms)", lowest))
+	svgHeader(&b, fmt.Sprintf("Latency histogram at %d msg/s (deliveries per log bucket, each series scaled to its peak)", lowest))
 	// 10 µs to 100 ms: slower deliveries are drawn at the right edge.
 	lo, hi := float64(histMin)/1e6, 100.0
 	decadeTicksX(&b, lo, hi)
@@ -253,7 +257,7 @@ func latencySVG(r *Report) string {
 		legend(&b, i, seriesName(l))
 		i++
 	}
-	b.WriteString("<text x=\"12\" y=\"200\" transform=\"rotate(-90 12 200)\">deliveries (each series scaled to its peak)</text>\n</svg>\n")
+	b.WriteString("<text x=\"14\" y=\"200\" text-anchor=\"middle\" transform=\"rotate(-90 14 200)\">deliveries (scaled to each peak)</text>\n</svg>\n")
 	return b.String()
 }
 
@@ -290,7 +294,7 @@ func loadSVG(r *Report) string {
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", padL-4, y+4, strconv.FormatFloat(v, 'g', -1, 64))
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">offered load msg/s</text>`+"\n", (padL+svgW-padR)/2, svgH-12)
-	b.WriteString("<text x=\"14\" y=\"200\" transform=\"rotate(-90 14 200)\">latency ms</text>\n")
+	b.WriteString("<text x=\"14\" y=\"200\" text-anchor=\"middle\" transform=\"rotate(-90 14 200)\">latency ms</text>\n")
 	for i, n := range order {
 		col := palette[i%len(palette)]
 		var p50, p99 []string
@@ -306,4 +310,20 @@ func loadSVG(r *Report) string {
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
+}
+
+// Rerender reads a result JSON written by Run and rewrites its Markdown and
+// SVG files beside it (after a change of the report format), leaving the
+// measurements untouched. It returns the paths written.
+func Rerender(jsonPath string) ([]string, error) {
+	raw, err := os.ReadFile(jsonPath)
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("harness: %s: %w", jsonPath, err)
+	}
+	r.Goals = Goals(&r)
+	return writeFiles(filepath.Dir(jsonPath), &r)
 }

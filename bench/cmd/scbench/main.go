@@ -59,6 +59,7 @@ func run(args []string) error {
 	rates := fs.String("rates", "", "offered loads, msg/s, comma-separated (default quick 1000,5000; full 1000,5000,10000)")
 	subs := fs.String("subscribers", "", "subscribers per node, comma-separated (default 1,10)")
 	nodes := fs.String("nodes", "", "cluster sizes of the realtime workload (default quick 1; full 1,3)")
+	rerender := fs.String("rerender", "", "only rewrite the Markdown and SVG files of this result JSON")
 	membership := fs.String("membership-nodes", "", "cluster sizes of the failure and join workloads (default quick 3; full 3,10)")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "measured window per rate (default quick 2s, full 5s)")
 	fs.DurationVar(&cfg.Drain, "drain", 0, "wait for stragglers after each window (default quick 1s, full 3s)")
@@ -69,6 +70,13 @@ func run(args []string) error {
 	fs.IntVar(&cfg.JoinRuns, "join-runs", 0, "join repetitions (default quick 1, full 3)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "bound on readiness and eviction waits (default 20s)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *rerender != "" {
+		paths, err := harness.Rerender(*rerender)
+		for _, p := range paths {
+			fmt.Println("wrote", p)
+		}
 		return err
 	}
 	var err error
