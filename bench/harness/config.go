@@ -39,6 +39,13 @@ type Config struct {
 	// and the subscribers on node 1 (needs RealtimeNodes entries ≥ 2 and the
 	// cluster-wide realtime path of issue 6 in the binary). Default off.
 	CrossNode bool
+	// Ladder is the fan-out ladder of offered loads in msg/s, climbed on
+	// each realtime cluster size until a step is not sustained (quick:
+	// 10000, 20000; full: 2000, 5000, 10000, 20000, 50000).
+	Ladder []int
+	// LadderSubscribers is the number of subscribers per subscribing node
+	// during the ladder (default 10).
+	LadderSubscribers int
 	// PingCount is the number of sequential PINGs (quick 2000, full 5000).
 	PingCount int
 	// Heartbeat of the failure-detection and join workloads (default 1 s).
@@ -93,6 +100,15 @@ func (c Config) WithDefaults() Config {
 			c.RealtimeNodes = append(c.RealtimeNodes, 3)
 		}
 	}
+	if len(c.Ladder) == 0 {
+		c.Ladder = []int{10000, 20000}
+		if !c.Quick {
+			c.Ladder = []int{2000, 5000, 10000, 20000, 50000}
+		}
+	}
+	if c.LadderSubscribers == 0 {
+		c.LadderSubscribers = 10
+	}
 	if c.PingCount == 0 {
 		c.PingCount = pick(2000, 5000)
 	}
@@ -136,6 +152,14 @@ func (c Config) Validate() error {
 	}
 	if c.Drain < 0 || c.Drain > time.Minute {
 		return bad("drain %s outside 0..1m", c.Drain)
+	}
+	for i, r := range c.Ladder {
+		if r < 1 || r > 200_000 || (i > 0 && r <= c.Ladder[i-1]) {
+			return bad("ladder %v: rates must increase within 1..200000", c.Ladder)
+		}
+	}
+	if c.LadderSubscribers < 1 || c.LadderSubscribers > 1000 {
+		return bad("ladder subscribers %d outside 1..1000", c.LadderSubscribers)
 	}
 	for _, s := range c.Subscribers {
 		if s < 1 || s > 1000 {

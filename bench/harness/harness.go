@@ -38,9 +38,10 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 		Settings: Settings{
 			Rates: cfg.Rates, SecondsPerRate: cfg.Duration.Seconds(), DrainSeconds: cfg.Drain.Seconds(),
 			Subscribers: cfg.Subscribers, RealtimeNodes: cfg.RealtimeNodes, CrossNode: cfg.CrossNode,
+			Ladder: cfg.Ladder, LadderSubscribers: cfg.LadderSubscribers,
 			PingCount: cfg.PingCount, HeartbeatMs: float64(cfg.Heartbeat) / 1e6, MembershipNodes: cfg.MembershipNodes,
 		},
-		Baselines: []LatencyRun{}, Realtime: []LatencyRun{}, Failure: []FailureRun{}, Join: []JoinRun{},
+		Baselines: []LatencyRun{}, Realtime: []LatencyRun{}, Fanout: []FanoutRun{}, Failure: []FailureRun{}, Join: []JoinRun{},
 	}
 
 	logDir, err := os.MkdirTemp("", "scbench-logs-")
@@ -92,11 +93,23 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 		}
 		for _, subs := range cfg.Subscribers {
 			r.Realtime = append(r.Realtime, runRealtime(ctx, cfg, clk, meter, nodes, realtimeTopology{
-				Workload: "realtime-same-node", PublishNode: 0, SubscribeNodes: []int{0}, Subscribers: subs})...)
+				Workload: "realtime-same-node", PublishNode: 0, SubscribeNodes: []int{0}, Subscribers: subs, Rates: cfg.Rates})...)
 			if cfg.CrossNode && n >= 2 {
 				r.Realtime = append(r.Realtime, runRealtime(ctx, cfg, clk, meter, nodes, realtimeTopology{
-					Workload: "realtime-cross-node", PublishNode: 0, SubscribeNodes: []int{1}, Subscribers: subs})...)
+					Workload: "realtime-cross-node", PublishNode: 0, SubscribeNodes: []int{1}, Subscribers: subs, Rates: cfg.Rates})...)
 			}
+		}
+		log.Info("fan-out ladder", slog.Int("nodes", n))
+		r.Fanout = append(r.Fanout, runFanout(ctx, cfg, clk, meter, nodes, realtimeTopology{
+			Workload: "fanout-same-node", PublishNode: 0, SubscribeNodes: []int{0}, Subscribers: cfg.LadderSubscribers}))
+		if cfg.CrossNode && n >= 2 {
+			// Every node but the publisher's subscribes: cluster-wide fan-out.
+			var others []int
+			for k := 1; k < n; k++ {
+				others = append(others, k)
+			}
+			r.Fanout = append(r.Fanout, runFanout(ctx, cfg, clk, meter, nodes, realtimeTopology{
+				Workload: "fanout-cross-node", PublishNode: 0, SubscribeNodes: others, Subscribers: cfg.LadderSubscribers}))
 		}
 		stopNodes(nodes)
 	}
@@ -179,6 +192,11 @@ func (r *Report) failed() bool {
 	for _, l := range append(append([]LatencyRun{}, r.Baselines...), r.Realtime...) {
 		if l.Error != "" {
 			return true
+		}
+	}
+	for _, f := range r.Fanout {
+		if len(f.Steps) == 0 || (len(f.Steps) == 1 && f.Steps[0].Latency.Count == 0) {
+			return true // could not even start
 		}
 	}
 	for _, f := range r.Failure {

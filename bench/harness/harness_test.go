@@ -159,6 +159,7 @@ func TestConfigDefaultsAndValidate(t *testing.T) {
 		"membership":  func(c *Config) { c.MembershipNodes = []int{1} },
 		"heartbeat":   func(c *Config) { c.Heartbeat = time.Millisecond },
 		"runs":        func(c *Config) { c.FailureRuns = 100 },
+		"ladder":      func(c *Config) { c.Ladder = []int{5000, 2000} },
 		"binary":      func(c *Config) { c.Binary = "" },
 	} {
 		c := q
@@ -225,6 +226,22 @@ func TestGoals(t *testing.T) {
 	}
 }
 
+func TestSustainedRule(t *testing.T) {
+	ok := LatencyRun{TargetRate: 1000, SentRate: 960, Latency: Summary{Count: 5, P99Ms: 10}}
+	assert.True(t, sustained(ok))
+	for name, mut := range map[string]func(*LatencyRun){
+		"lost":    func(l *LatencyRun) { l.Lost = 1 },
+		"p99":     func(l *LatencyRun) { l.Latency.P99Ms = 10.001 },
+		"behind":  func(l *LatencyRun) { l.SentRate = 940 },
+		"error":   func(l *LatencyRun) { l.Error = "x" },
+		"nothing": func(l *LatencyRun) { l.Latency.Count = 0 },
+	} {
+		l := ok
+		mut(&l)
+		assert.False(t, sustained(l), name)
+	}
+}
+
 func TestProcessCPUGrows(t *testing.T) {
 	before, err := processCPU(os.Getpid())
 	require.NoError(t, err)
@@ -259,7 +276,7 @@ func TestRun(t *testing.T) {
 	cfg := Config{
 		Binary: testBinary, OutDir: out, Quick: true,
 		Rates: []int{200, 400}, Duration: 300 * time.Millisecond, Drain: 3 * time.Second,
-		Subscribers: []int{2}, RealtimeNodes: []int{2}, CrossNode: false, PingCount: 50,
+		Subscribers: []int{2}, RealtimeNodes: []int{2}, Ladder: []int{300, 600}, LadderSubscribers: 3, CrossNode: false, PingCount: 50,
 		Heartbeat: 200 * time.Millisecond, FailureRuns: 1, JoinRuns: 1, Timeout: 15 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 	}
@@ -301,6 +318,21 @@ func TestRun(t *testing.T) {
 		assert.Equal(t, int64(l.Sent)*2, l.Expected, "each publish reaches both subscribers")
 		assert.Equal(t, l.TargetRate*3/10, l.Sent)
 	}
+
+	require.Len(t, r.Fanout, 1)
+	fo := r.Fanout[0]
+	assert.Equal(t, "fanout-same-node", fo.Workload)
+	assert.Equal(t, 3, fo.SubscribersPerNode)
+	require.NotEmpty(t, fo.Steps)
+	for _, l := range fo.Steps {
+		assert.Zero(t, l.Lost)
+		assert.Equal(t, int64(l.Sent)*3, l.Expected)
+	}
+	if fo.MaxSustainedRate > 0 { // the p99 ≤ 10 ms rule depends on the machine's load
+		assert.Contains(t, []int{300, 600}, fo.MaxSustainedRate)
+		assert.InDelta(t, float64(fo.MaxSustainedRate)*3, fo.MaxSustainedDeliveries, float64(fo.MaxSustainedRate)*0.3)
+	}
+	assert.Equal(t, fo.MaxSustainedRate == 600, fo.TopPassed)
 
 	require.Len(t, r.Failure, 1)
 	f := r.Failure[0]

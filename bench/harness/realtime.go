@@ -14,7 +14,25 @@ type realtimeTopology struct {
 	Workload       string
 	PublishNode    int
 	SubscribeNodes []int
-	Subscribers    int // per subscribing node
+	Subscribers    int   // per subscribing node
+	Rates          []int // offered loads, in order
+	// Ladder stops after the first rate that is not sustained (see
+	// sustained).
+	Ladder bool
+}
+
+// Sustained-rate rule of the fan-out ladder, the same as the peers'
+// measurement in reference/peer-baselines.md.
+const (
+	sustainedP99Ms    = 10.0
+	sustainedSentRate = 0.95
+)
+
+// sustained reports whether a run passed the ladder rule: nothing lost,
+// p99 ≤ 10 ms, at least 95 % of the target rate sent, no error.
+func sustained(l LatencyRun) bool {
+	return l.Error == "" && l.Lost == 0 && l.Latency.Count > 0 && l.Latency.P99Ms <= sustainedP99Ms &&
+		l.SentRate >= sustainedSentRate*float64(l.TargetRate)
 }
 
 // runRealtime measures realtime:publish on one node → document notification
@@ -83,7 +101,7 @@ func runRealtime(ctx context.Context, cfg Config, clk clock, redis *cpuMeter, no
 	}
 	meter := &cpuMeter{redis: redis.redis, nodes: nodes}
 	var runs []LatencyRun
-	for _, rate := range cfg.Rates {
+	for _, rate := range topo.Rates {
 		errsBefore := pub.failures.Load()
 		run := measureRate(ctx, cfg, clk, meter, &s, rate, len(subs), send)
 		run.Workload, run.Nodes, run.PublishNode = base.Workload, base.Nodes, base.PublishNode
@@ -95,6 +113,28 @@ func runRealtime(ctx context.Context, cfg Config, clk clock, redis *cpuMeter, no
 			}
 		}
 		runs = append(runs, run)
+		if topo.Ladder && !sustained(run) {
+			break
+		}
 	}
 	return runs
+}
+
+// runFanout climbs the ladder of offered loads on one topology and reports
+// the highest sustained rate.
+func runFanout(ctx context.Context, cfg Config, clk clock, redis *cpuMeter, nodes []*nodeProc, topo realtimeTopology) FanoutRun {
+	topo.Rates, topo.Ladder = cfg.Ladder, true
+	f := FanoutRun{Workload: topo.Workload, Nodes: len(nodes), SubscribersPerNode: topo.Subscribers,
+		Steps: runRealtime(ctx, cfg, clk, redis, nodes, topo)}
+	for _, l := range f.Steps {
+		if !sustained(l) {
+			break
+		}
+		f.MaxSustainedRate = l.TargetRate
+		f.MaxSustainedDeliveries = l.SentRate * float64(len(l.SubscribeNodes)*l.SubscribersPerNode)
+	}
+	if n := len(f.Steps); n > 0 && sustained(f.Steps[n-1]) && f.Steps[n-1].TargetRate == cfg.Ladder[len(cfg.Ladder)-1] {
+		f.TopPassed = true
+	}
+	return f
 }

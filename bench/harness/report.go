@@ -123,6 +123,50 @@ func Markdown(r *Report, latencySVG, loadSVG string) string {
 	}
 	fmt.Fprintf(&b, "\n![latency histogram](%s)\n\n![latency vs offered load](%s)\n\n", latencySVG, loadSVG)
 
+	if len(r.Fanout) > 0 {
+		fmt.Fprintf(&b, "## Fan-out throughput (ladder; a step passes with no loss, p99 ≤ %.0f ms and ≥ %.0f %% of the target sent)\n\n",
+			sustainedP99Ms, 100*sustainedSentRate)
+		b.WriteString("| workload | nodes | subs/node | target msg/s | sent/s | deliveries/s | lost | p50 ms | p99 ms | max ms | CPU % of a core, nodes / Redis / harness | pass |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|\n")
+		for _, f := range r.Fanout {
+			for _, l := range f.Steps {
+				if l.Latency.Count == 0 {
+					fmt.Fprintf(&b, "| %s | %d | %d | %s | — | — | — | — | — | — | — | error: %s |\n",
+						f.Workload, f.Nodes, f.SubscribersPerNode, dash(l.TargetRate), strings.ReplaceAll(l.Error, "|", "/"))
+					continue
+				}
+				pct := "—"
+				if c := l.CPU; c != nil && c.WindowSeconds > 0 {
+					pct = fmt.Sprintf("%.0f / %.0f / %.0f", 100*c.NodesSeconds/c.WindowSeconds,
+						100*c.RedisSeconds/c.WindowSeconds, 100*c.HarnessSeconds/c.WindowSeconds)
+				}
+				pass := "✔"
+				if !sustained(l) {
+					pass = "✘"
+				}
+				receivers := len(l.SubscribeNodes) * l.SubscribersPerNode
+				fmt.Fprintf(&b, "| %s | %d | %d | %d | %.0f | %.0f | %d | %s | %s | %s | %s | %s |\n",
+					f.Workload, f.Nodes, f.SubscribersPerNode, l.TargetRate, l.SentRate, l.SentRate*float64(receivers),
+					l.Lost, f3(l.Latency.P50Ms), f3(l.Latency.P99Ms), f3(l.Latency.MaxMs), pct, pass)
+			}
+		}
+		b.WriteString("\n")
+		for _, f := range r.Fanout {
+			switch {
+			case f.TopPassed:
+				fmt.Fprintf(&b, "- %s, %d node(s) × %d subscribers: ≥ %d msg/s (%.0f deliveries/s): the top of the ladder passed.\n",
+					f.Workload, f.Nodes, f.SubscribersPerNode, f.MaxSustainedRate, f.MaxSustainedDeliveries)
+			case f.MaxSustainedRate > 0:
+				fmt.Fprintf(&b, "- %s, %d node(s) × %d subscribers: max sustained %d msg/s (%.0f deliveries/s).\n",
+					f.Workload, f.Nodes, f.SubscribersPerNode, f.MaxSustainedRate, f.MaxSustainedDeliveries)
+			default:
+				fmt.Fprintf(&b, "- %s, %d node(s) × %d subscribers: not even the first step (%d msg/s) passed.\n",
+					f.Workload, f.Nodes, f.SubscribersPerNode, r.Settings.Ladder[0])
+			}
+		}
+		b.WriteString("\nThe harness is the client of every delivery on the same 2 CPUs: when its CPU nears 100 %, the ceiling is the client's.\n\n")
+	}
+
 	b.WriteString("## Failure detection (kill -9 → every survivor's status drops the node)\n\n")
 	b.WriteString("| nodes | heartbeat ms | detection ms, per survivor | all survivors ms | ≤ 3.5 × heartbeat |\n|---:|---:|---|---:|:---:|\n")
 	for _, f := range r.Failure {

@@ -34,6 +34,24 @@ type LatencyRun struct {
 	Error string `json:"error,omitempty"`
 }
 
+// FanoutRun is one climb of the offered-load ladder: each step is a
+// LatencyRun; the climb stops at the first step that is not sustained (lost
+// deliveries, p99 > 10 ms, or under 95 % of the target sent).
+type FanoutRun struct {
+	Workload           string `json:"workload"`
+	Nodes              int    `json:"nodes"`
+	SubscribersPerNode int    `json:"subscribersPerNode"`
+	// MaxSustainedRate is the highest sustained offered load in msg/s (0:
+	// not even the first step) and MaxSustainedDeliveries the deliveries per
+	// second at that step.
+	MaxSustainedRate       int     `json:"maxSustainedRate"`
+	MaxSustainedDeliveries float64 `json:"maxSustainedDeliveries"`
+	// TopPassed: the last step of the ladder passed, so the real ceiling is
+	// higher than measured.
+	TopPassed bool         `json:"topPassed"`
+	Steps     []LatencyRun `json:"steps"`
+}
+
 // FailureRun is one kill -9 of a node.
 type FailureRun struct {
 	Nodes       int     `json:"nodes"`
@@ -85,6 +103,7 @@ type Report struct {
 	Settings        Settings     `json:"settings"`
 	Baselines       []LatencyRun `json:"baselines"`
 	Realtime        []LatencyRun `json:"realtime"`
+	Fanout          []FanoutRun  `json:"fanout"`
 	Failure         []FailureRun `json:"failureDetection"`
 	Join            []JoinRun    `json:"join"`
 	// Goals evaluates issue 7's goals against this run.
@@ -95,14 +114,16 @@ type Report struct {
 
 // Settings records the parameters of the run.
 type Settings struct {
-	Rates          []int   `json:"rates"`
-	SecondsPerRate float64 `json:"secondsPerRate"`
-	DrainSeconds   float64 `json:"drainSeconds"`
-	Subscribers    []int   `json:"subscribersPerNode"`
-	RealtimeNodes  []int   `json:"realtimeNodes"`
-	CrossNode      bool    `json:"crossNode"`
-	PingCount      int     `json:"pingCount"`
-	HeartbeatMs    float64 `json:"heartbeatMs"`
+	Rates             []int   `json:"rates"`
+	SecondsPerRate    float64 `json:"secondsPerRate"`
+	DrainSeconds      float64 `json:"drainSeconds"`
+	Subscribers       []int   `json:"subscribersPerNode"`
+	RealtimeNodes     []int   `json:"realtimeNodes"`
+	CrossNode         bool    `json:"crossNode"`
+	Ladder            []int   `json:"ladder"`
+	LadderSubscribers int     `json:"ladderSubscribers"`
+	PingCount         int     `json:"pingCount"`
+	HeartbeatMs       float64 `json:"heartbeatMs"`
 	// MembershipNodes are the cluster sizes of the failure and join
 	// workloads (a join adds one node to size−1 running ones).
 	MembershipNodes []int `json:"membershipNodes"`

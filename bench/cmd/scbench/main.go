@@ -60,6 +60,8 @@ func run(args []string) error {
 	subs := fs.String("subscribers", "", "subscribers per node, comma-separated (default 1,10)")
 	nodes := fs.String("nodes", "", "cluster sizes of the realtime workload (default quick 1; full 1,3)")
 	rerender := fs.String("rerender", "", "only rewrite the Markdown and SVG files of this result JSON")
+	ladder := fs.String("ladder", "", "fan-out ladder, msg/s, increasing (default quick 10000,20000; full 2000,5000,10000,20000,50000)")
+	fs.IntVar(&cfg.LadderSubscribers, "ladder-subscribers", 0, "subscribers per subscribing node on the ladder (default 10)")
 	membership := fs.String("membership-nodes", "", "cluster sizes of the failure and join workloads (default quick 3; full 3,10)")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "measured window per rate (default quick 2s, full 5s)")
 	fs.DurationVar(&cfg.Drain, "drain", 0, "wait for stragglers after each window (default quick 1s, full 3s)")
@@ -87,6 +89,9 @@ func run(args []string) error {
 		return err
 	}
 	if cfg.RealtimeNodes, err = intList(*nodes); err != nil {
+		return err
+	}
+	if cfg.Ladder, err = intList(*ladder); err != nil {
 		return err
 	}
 	if cfg.MembershipNodes, err = intList(*membership); err != nil {
