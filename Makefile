@@ -8,7 +8,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 PKGS     := ./...
 
-.PHONY: build run test test-go test-e2e lint bench redis-cluster-up redis-cluster-down images test-containers clean
+.PHONY: build run test test-go test-e2e lint bench redis-cluster-up redis-cluster-down images test-containers bench-quick bench-go clean
 
 ## build: the binary at bin/streamcluster
 build:
@@ -36,8 +36,16 @@ lint:
 	$(GO) vet $(PKGS)
 	cd testcontainers && $(GO) vet ./...
 
-## bench: Go benchmarks against a local Redis Cluster the benchmarks start
-bench:
+## bench: benchmark harness (its own Redis Cluster and nodes); writes bench/results/
+bench: build
+	nice -n 10 $(GO) run ./bench/cmd/scbench --cross-node --nodes 3
+
+## bench-quick: the same in about a minute
+bench-quick: build
+	nice -n 10 $(GO) run ./bench/cmd/scbench --quick --cross-node --nodes 2
+
+## bench-go: the packages' Go benchmarks
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 2s $(PKGS)
 
 ## images: the container images, built locally with podman (no registry needed)
