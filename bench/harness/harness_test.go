@@ -10,8 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/streamcluster/streamcluster/internal/testbin"
 	"github.com/streamcluster/streamcluster/realtime"
 )
 
@@ -31,19 +30,13 @@ func TestMain(m *testing.M) {
 }
 
 func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "scbench-test-")
+	bin, cleanup, err := testbin.Build()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	testBinary = filepath.Join(dir, "streamcluster")
-	cmd := exec.Command("go", "build", "-o", testBinary, "github.com/streamcluster/streamcluster/cmd/streamcluster")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build streamcluster:", err)
-		return 1
-	}
+	defer cleanup()
+	testBinary = bin
 	return m.Run()
 }
 

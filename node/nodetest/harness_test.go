@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamcluster/streamcluster/internal/testbin"
 	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
 )
 
@@ -31,19 +31,13 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "streamcluster-nodetest-")
+	bin, cleanup, err := testbin.Build()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "streamcluster")
-	build := exec.Command("go", "build", "-o", binary, "github.com/streamcluster/streamcluster/cmd/streamcluster")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build streamcluster:", err)
-		return 1
-	}
+	defer cleanup()
+	binary = bin
 	return rediscluster.RunTests(m, &testCluster)
 }
 
