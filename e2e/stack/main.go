@@ -1,13 +1,32 @@
 // Command stack starts what the end-to-end suite runs against: a Redis
-// Cluster on free loopback ports and one streamcluster node started from
-// the binary named by SC_BINARY (built with `go build` when unset). It
-// prints one line "READY <port>" when the node answers, and stops both when
-// its standard input closes or it receives SIGINT/SIGTERM.
+// Cluster on free loopback ports and SC_E2E_NODES streamcluster nodes
+// (default 3) started from the binary named by SC_BINARY (built with
+// `go build` when unset), all with --heartbeat SC_E2E_HEARTBEAT (default
+// 300ms, so the eviction timeout is 3 × that).
+//
+// It prints "CONTROL <port>" (the fault-control HTTP server, below) and
+// then "READY <port>" (the API port of node 0) once every node answers
+// /_ready, and stops everything when its standard input closes or it
+// receives SIGINT/SIGTERM. Node logs go to one file per node in a
+// directory named on standard error (SC_E2E_LOGS, default a new temporary
+// directory, kept after exit).
+//
+// The control server listens on 127.0.0.1 and answers JSON:
+//
+//	GET  /nodes             every node started so far: index, id, port, pid, state
+//	POST /nodes             start one more node, wait until it is ready
+//	POST /nodes/{i}/kill    SIGKILL node i and wait for its exit
+//	POST /nodes/{i}/stop    SIGSTOP node i
+//	POST /nodes/{i}/cont    SIGCONT node i
+//	GET  /nodes/{i}/ready   status code and body of node i's /_ready
+//	GET  /master?key=K      index of the Redis process owning K's slot
+//	POST /failover?key=K    CLUSTER FAILOVER of K's master (waits for the new one)
 package main
 
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +38,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -32,9 +52,63 @@ func main() {
 	}
 }
 
+// Node states reported by GET /nodes.
+const (
+	stateRunning = "running"
+	stateStopped = "stopped"
+	stateExited  = "exited"
+)
+
+type node struct {
+	Index int    `json:"index"`
+	ID    string `json:"id"`
+	Port  int    `json:"port"`
+	PID   int    `json:"pid"`
+	State string `json:"state"`
+
+	cmd    *exec.Cmd
+	log    *os.File
+	exited chan struct{} // closed when the process has been waited for
+}
+
+// stack owns the Redis Cluster and the node processes.
+type stack struct {
+	bin       string
+	heartbeat string
+	logDir    string
+	cluster   *rediscluster.Cluster
+
+	mu    sync.Mutex
+	nodes []*node
+}
+
 func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	count := 3
+	if v := os.Getenv("SC_E2E_NODES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("SC_E2E_NODES=%q: want a positive integer", v)
+		}
+		count = n
+	}
+	heartbeat := os.Getenv("SC_E2E_HEARTBEAT")
+	if heartbeat == "" {
+		heartbeat = "300ms"
+	}
+	logDir := os.Getenv("SC_E2E_LOGS")
+	if logDir == "" {
+		d, err := os.MkdirTemp("", "sc-e2e-logs-")
+		if err != nil {
+			return err
+		}
+		logDir = d
+	} else if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "stack: node logs in", logDir)
 
 	bin := os.Getenv("SC_BINARY")
 	if bin == "" {
@@ -59,34 +133,39 @@ func run() error {
 	}
 	defer cluster.Close()
 
-	port, err := freePort()
+	s := &stack{bin: bin, heartbeat: heartbeat, logDir: logDir, cluster: cluster}
+	defer s.stopAll()
+
+	var first *node
+	for i := 0; i < count; i++ {
+		n, err := s.startNode(ctx)
+		if err != nil {
+			return err
+		}
+		if first == nil {
+			first = n
+		}
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	node := exec.Command(bin, "serve",
-		"--listen", "127.0.0.1:"+strconv.Itoa(port),
-		"--redis", strings.Join(cluster.Addrs(), ","),
-		"--node-id", "e2e-node")
-	node.Stdout, node.Stderr = os.Stderr, os.Stderr
-	if err := node.Start(); err != nil {
-		return fmt.Errorf("start node: %w", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- node.Wait() }()
+	srv := &http.Server{Handler: s.handler(ctx)}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Serve(ln)
+	}()
 	defer func() {
-		_ = node.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = node.Process.Kill()
-			<-exited
-		}
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutCtx)
+		<-served
 	}()
 
-	if err := waitReady(ctx, port, exited); err != nil {
-		return err
-	}
-	fmt.Printf("READY %d\n", port)
+	fmt.Printf("CONTROL %d\n", ln.Addr().(*net.TCPAddr).Port)
+	fmt.Printf("READY %d\n", first.Port)
 
 	stdinClosed := make(chan struct{})
 	go func() {
@@ -96,32 +175,186 @@ func run() error {
 	select {
 	case <-ctx.Done():
 	case <-stdinClosed:
-	case err := <-exited:
-		exited <- err
-		return fmt.Errorf("node exited: %v", err)
 	}
 	return nil
 }
 
-func waitReady(ctx context.Context, port int, exited chan error) error {
-	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/_ready"
-	deadline := time.After(60 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
+// startNode starts one more node and waits until it is ready.
+func (s *stack) startNode(ctx context.Context) (*node, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	n := &node{Index: len(s.nodes), Port: port, State: stateRunning, exited: make(chan struct{})}
+	n.ID = "e2e-node-" + strconv.Itoa(n.Index)
+	s.mu.Unlock()
+
+	n.log, err = os.Create(filepath.Join(s.logDir, n.ID+".log"))
+	if err != nil {
+		return nil, err
+	}
+	n.cmd = exec.Command(s.bin, "serve",
+		"--listen", "127.0.0.1:"+strconv.Itoa(port),
+		"--redis", strings.Join(s.cluster.Addrs(), ","),
+		"--node-id", n.ID,
+		"--heartbeat", s.heartbeat)
+	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
+	if err := n.cmd.Start(); err != nil {
+		n.log.Close()
+		return nil, fmt.Errorf("start %s: %w", n.ID, err)
+	}
+	n.PID = n.cmd.Process.Pid
+	go func() {
+		_ = n.cmd.Wait()
+		s.mu.Lock()
+		n.State = stateExited
+		s.mu.Unlock()
+		n.log.Close()
+		close(n.exited)
+	}()
+	s.mu.Lock()
+	s.nodes = append(s.nodes, n)
+	s.mu.Unlock()
+
+	if err := waitReady(ctx, n); err != nil {
+		return nil, fmt.Errorf("%s: %w", n.ID, err)
+	}
+	return n, nil
+}
+
+// stopAll sends SIGTERM to every live node (SIGCONT first, for stopped
+// ones) and waits for them, killing those still alive after 15s.
+func (s *stack) stopAll() {
+	s.mu.Lock()
+	nodes := append([]*node(nil), s.nodes...)
+	s.mu.Unlock()
+	for _, n := range nodes {
+		_ = n.cmd.Process.Signal(syscall.SIGCONT)
+		_ = n.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	deadline := time.After(15 * time.Second)
+	for _, n := range nodes {
+		select {
+		case <-n.exited:
+		case <-deadline:
+			_ = n.cmd.Process.Kill()
+			<-n.exited
+		}
+	}
+}
+
+func (s *stack) node(r *http.Request) (*node, error) {
+	i, err := strconv.Atoi(r.PathValue("i"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil || i < 0 || i >= len(s.nodes) {
+		return nil, fmt.Errorf("no node %q", r.PathValue("i"))
+	}
+	return s.nodes[i], nil
+}
+
+func (s *stack) handler(ctx context.Context) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /nodes", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		reply(w, s.nodes, nil)
+	})
+	mux.HandleFunc("POST /nodes", func(w http.ResponseWriter, r *http.Request) {
+		n, err := s.startNode(r.Context())
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		reply(w, n, err)
+	})
+	signal := func(sig syscall.Signal, state string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			n, err := s.node(r)
+			if err == nil {
+				err = n.cmd.Process.Signal(sig)
 			}
+			if err == nil && sig == syscall.SIGKILL {
+				<-n.exited
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if err == nil {
+				n.State = state
+			}
+			reply(w, n, err)
+		}
+	}
+	mux.HandleFunc("POST /nodes/{i}/kill", signal(syscall.SIGKILL, stateExited))
+	mux.HandleFunc("POST /nodes/{i}/stop", signal(syscall.SIGSTOP, stateStopped))
+	mux.HandleFunc("POST /nodes/{i}/cont", signal(syscall.SIGCONT, stateRunning))
+	mux.HandleFunc("GET /nodes/{i}/ready", func(w http.ResponseWriter, r *http.Request) {
+		n, err := s.node(r)
+		if err != nil {
+			reply(w, nil, err)
+			return
+		}
+		code, body := probe(r.Context(), n.Port)
+		reply(w, map[string]any{"status": code, "body": body}, nil)
+	})
+	mux.HandleFunc("GET /master", func(w http.ResponseWriter, r *http.Request) {
+		i, err := s.cluster.MasterFor(r.Context(), r.URL.Query().Get("key"))
+		reply(w, map[string]int{"master": i}, err)
+	})
+	mux.HandleFunc("POST /failover", func(w http.ResponseWriter, r *http.Request) {
+		key := r.URL.Query().Get("key")
+		fctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		old, err := s.cluster.MasterFor(fctx, key)
+		if err != nil {
+			reply(w, nil, err)
+			return
+		}
+		now, err := s.cluster.Failover(fctx, key)
+		reply(w, map[string]int{"old": old, "new": now}, err)
+	})
+	return mux
+}
+
+// reply writes v as JSON, or err as {"error": ...} with status 500.
+func reply(w http.ResponseWriter, v any, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	if err != nil {
+		w.WriteHeader(http.StatusInternalServerError)
+		v = map[string]string{"error": err.Error()}
+	}
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// probe returns the status code and body of GET /_ready on port (0 when
+// the node does not answer within a second).
+func probe(ctx context.Context, port int) (int, string) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(port)+"/_ready", nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode, string(body)
+}
+
+func waitReady(ctx context.Context, n *node) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		if code, _ := probe(ctx, n.Port); code == http.StatusOK {
+			return nil
 		}
 		select {
-		case err := <-exited:
-			exited <- err
-			return fmt.Errorf("node exited before it was ready: %v", err)
-		case <-deadline:
-			return errors.New("node not ready within 60s")
+		case <-n.exited:
+			return errors.New("node exited before it was ready")
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("node not ready: %w", ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
