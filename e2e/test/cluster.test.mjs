@@ -100,3 +100,80 @@ test("writes through B and C notify a subscriber on A; count is cluster-wide", {
   await waitFor("room gone from every node's list", async () =>
     (await Promise.all(clients.map(list))).every((l) => !(room in roomsOf(l, index, collection))));
 });
+
+test("kill -9 of a node drops its counts and its rooms on every node", { skip: !controlEnabled }, async () => {
+  const collection = "kill";
+  await ensureCollection(collection);
+  const victim = await startNode();
+  const D = await open(victim, { autoReconnect: false });
+  await waitFor("collection known to the new node", () => D.collection.exists(index, collection));
+  const onlyD = await D.realtime.subscribe(index, collection, { equals: { license: "only-D" } }, () => {});
+  const shared = await D.realtime.subscribe(index, collection, { equals: { license: "shared" } }, () => {});
+  const onA = new Inbox();
+  assert.equal(await clients[0].realtime.subscribe(index, collection, { equals: { license: "shared" } }, onA.push), shared);
+  await waitFor("D's subscriptions on every node", async () =>
+    (await Promise.all(clients.map(list))).every((l) => {
+      const r = roomsOf(l, index, collection);
+      return r[onlyD] === 1 && r[shared] === 2;
+    }));
+
+  const t0 = Date.now();
+  await killNode(victim.index);
+  const views = await waitFor("D's counts gone from every node", async () => {
+    const ls = (await Promise.all(clients.map(list))).map((l) => roomsOf(l, index, collection));
+    return ls.every((r) => !(onlyD in r) && r[shared] === 1) && ls;
+  }, evictionMs + 5000, 20);
+  const elapsed = Date.now() - t0;
+  console.log(`# kill -9: counts dropped on every node ${elapsed} ms after the kill (eviction timeout ${evictionMs} ms)`);
+  assert.ok(elapsed <= evictionMs + 2 * heartbeatMs + 500, `counts dropped after ${elapsed} ms`);
+  for (const r of views) assert.deepEqual(Object.keys(r), [shared]);
+  assert.deepEqual(await counts(clients, shared), [1, 1, 1]);
+
+  // Writes keep flowing to the survivors.
+  await clients[1].realtime.publish(index, collection, { license: "shared" });
+  assert.equal((await onA.next()).action, "publish");
+  await clients[0].realtime.unsubscribe(shared);
+});
+
+test("SIGSTOP past the eviction timeout, SIGCONT: existing clients are notified again without resubscribing", { skip: !controlEnabled }, async () => {
+  const collection = "stop";
+  await ensureCollection(collection);
+  const [A, B] = clients;
+  const c = abc[2];
+  // A long ping interval so the SDK does not give up on the paused node, and
+  // no automatic reconnection or resubscription: the old subscription must
+  // work as it is.
+  const onC = new Inbox();
+  const events = [];
+  const C = await open(c, { autoReconnect: false, autoResubscribe: false }, { pingInterval: 60000 });
+  for (const e of ["disconnected", "networkError", "reconnected"]) C.on(e, () => events.push(e));
+  const room = await C.realtime.subscribe(index, collection, { equals: { license: "S" } }, onC.push);
+  await A.realtime.subscribe(index, collection, { equals: { license: "S" } }, () => {});
+  await waitFor("count 2 on A and B", async () => (await counts([A, B], room)).every((n) => n === 2));
+
+  const t0 = Date.now();
+  await stopNode(c.index);
+  try {
+    await waitFor("C evicted (count 1 on A and B)", async () => (await counts([A, B], room)).every((n) => n === 1),
+      evictionMs + 5000, 20);
+    console.log(`# SIGSTOP: C's count dropped ${Date.now() - t0} ms after the stop`);
+    // Stay stopped past the eviction timeout, measured from the eviction too.
+    await new Promise((r) => setTimeout(r, evictionMs));
+  } finally {
+    await contNode(c.index);
+  }
+  const t1 = Date.now();
+  await waitFor("C ready again and its count re-announced", async () =>
+    (await readyOf(c.index)).status === 200 && (await counts([A, B, C], room)).every((n) => n === 2), 15000);
+  console.log(`# SIGCONT: C ready with its count re-announced ${Date.now() - t1} ms after the continue`);
+
+  await B.document.create(index, collection, { license: "S", via: "B" });
+  let n = await onC.next();
+  assert.equal(n.action, "create");
+  assert.equal(n.result._source.via, "B");
+  await A.realtime.publish(index, collection, { license: "S", via: "A" });
+  n = await onC.next();
+  assert.equal(n.action, "publish");
+  assert.equal(n.result._source.via, "A");
+  assert.deepEqual(events, [], "the SDK client on C was disconnected");
+});
