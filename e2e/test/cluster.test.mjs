@@ -177,3 +177,46 @@ test("SIGSTOP past the eviction timeout, SIGCONT: existing clients are notified 
   assert.equal(n.result._source.via, "A");
   assert.deepEqual(events, [], "the SDK client on C was disconnected");
 });
+
+test("1,000 rooms over three nodes: a joining node lists them all and its writes notify every node", { skip: !controlEnabled }, async () => {
+  const collection = "thousand";
+  const rooms = 1000;
+  await ensureCollection(collection);
+  // Fresh clients, so the rooms end with them.
+  const subs = await Promise.all(abc.map((n) => open(n)));
+  const got = new Map(); // n → notification
+  const ids = new Array(rooms);
+  const t0 = Date.now();
+  for (let from = 0; from < rooms; from += 100) {
+    await Promise.all(Array.from({ length: 100 }, async (_, j) => {
+      const i = from + j;
+      ids[i] = await subs[i % 3].realtime.subscribe(index, collection, { equals: { n: i } }, (m) => got.set(i, m));
+    }));
+  }
+  assert.equal(new Set(ids).size, rooms);
+  const listings = await waitFor("1,000 rooms with count 1 in every node's list", async () => {
+    const ls = (await Promise.all(clients.map(list))).map((l) => roomsOf(l, index, collection));
+    return ls.every((r) => Object.keys(r).length === rooms && Object.values(r).every((c) => c === 1)) && ls;
+  }, 20000, 100);
+  console.log(`# 1,000 rooms subscribed and listed on every node in ${Date.now() - t0} ms`);
+  assert.deepEqual(listings[1], listings[0]);
+  assert.deepEqual(listings[2], listings[0]);
+
+  const t1 = Date.now();
+  const fourth = await startNode(); // returns once /_ready answers 200
+  console.log(`# fourth node ready ${Date.now() - t1} ms after its start`);
+  const D = await open(fourth);
+  assert.deepEqual(roomsOf(await list(D), index, collection), listings[0], "the joiner's list right after it is ready");
+
+  const targets = [0, 1, 2, 498, 499, 500, 997, 998, 999];
+  for (const i of targets) await D.realtime.publish(index, collection, { n: i });
+  await waitFor("notifications on all three nodes", () => targets.every((i) => got.has(i)));
+  for (const i of targets) {
+    assert.equal(got.get(i).action, "publish");
+    assert.equal(got.get(i).result._source.n, i);
+  }
+  assert.equal(got.size, targets.length, "only the targeted rooms were notified");
+  for (const k of subs) k.disconnect();
+  await waitFor("rooms gone after the disconnections", async () =>
+    (await Promise.all([...clients, D].map(list))).every((l) => Object.keys(roomsOf(l, index, collection)).length === 0), 20000, 100);
+});
