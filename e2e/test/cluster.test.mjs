@@ -220,3 +220,73 @@ test("1,000 rooms over three nodes: a joining node lists them all and its writes
   await waitFor("rooms gone after the disconnections", async () =>
     (await Promise.all([...clients, D].map(list))).every((l) => Object.keys(roomsOf(l, index, collection)).length === 0), 20000, 100);
 });
+
+test("CLUSTER FAILOVER of the {sc} master during writes: every subscription is still notified", { skip: !controlEnabled }, async () => {
+  const collection = "failover";
+  await ensureCollection(collection);
+  const live = await runningNodes();
+  const ks = await Promise.all(live.map((n) => open(n)));
+  await waitFor("collection known to every live node", async () =>
+    (await Promise.all(ks.map((k) => k.collection.exists(index, collection)))).every(Boolean));
+  // One subscriber per node in a shared room, and one room per node.
+  const shared = live.map(() => new Inbox());
+  const own = live.map(() => new Inbox());
+  let room;
+  for (const [i, k] of ks.entries()) {
+    room = await k.realtime.subscribe(index, collection, { equals: { kind: "fo" } }, shared[i].push);
+    await k.realtime.subscribe(index, collection, { equals: { own: i } }, own[i].push);
+  }
+  await waitFor("shared room count on every node", async () =>
+    (await counts(ks, room)).every((c) => c === live.length));
+
+  // A stream of writes through every node while the failover runs.
+  let writing = true;
+  let sent = 0;
+  const errors = [];
+  const writers = ks.map(async (k, w) => {
+    for (let seq = 0; writing; seq++) {
+      try {
+        await k.realtime.publish(index, collection, { kind: "fo", w, seq });
+        sent++;
+      } catch (e) {
+        errors.push(e.message);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = Date.now();
+  let fo;
+  try {
+    fo = await failover("{sc}");
+  } finally {
+    await new Promise((r) => setTimeout(r, 500));
+    writing = false;
+    await Promise.all(writers);
+  }
+  console.log(`# failover of {sc}: master ${fo.old} → ${fo.new} in ${Date.now() - t0} ms; ${sent} publishes sent, ` +
+    `${errors.length} failed; received per node: ${shared.map((b) => b.items.length).join(", ")}`);
+  assert.notEqual(fo.new, fo.old);
+
+  await waitFor("every node ready", async () =>
+    (await Promise.all(live.map((n) => readyOf(n.index)))).every((r) => r.status === 200), 10000);
+  for (const b of shared) b.items.length = 0;
+  // After it: a write through every node reaches every subscription.
+  for (const [i, k] of ks.entries()) {
+    await k.realtime.publish(index, collection, { kind: "fo", after: i });
+    for (const [j, o] of ks.entries()) {
+      await o.realtime.publish(index, collection, { own: j, from: i });
+    }
+  }
+  for (const [j, b] of shared.entries()) {
+    const seen = [];
+    for (let i = 0; i < ks.length; i++) seen.push((await b.next()).result._source.after);
+    assert.deepEqual(seen.sort(), ks.map((_, i) => i), `shared room on node ${live[j].index}`);
+  }
+  for (const [j, b] of own.entries()) {
+    const from = [];
+    for (let i = 0; i < ks.length; i++) from.push((await b.next()).result._source.from);
+    assert.deepEqual(from.sort(), ks.map((_, i) => i), `own room of node ${live[j].index}`);
+  }
+  assert.deepEqual(errors, [], "publishes failed during the failover");
+});
