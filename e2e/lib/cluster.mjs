@@ -69,3 +69,16 @@ export async function list(k) {
 export function roomsOf(listing, index, collection) {
   return listing?.[index]?.[collection] ?? {};
 }
+
+// metric returns the sum of the samples of one Prometheus metric on node n
+// (its /metrics route), or undefined when the node does not expose it.
+export async function metric(n, name) {
+  const text = await (await fetch(`http://127.0.0.1:${n.port}/metrics`)).text();
+  let sum;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+      sum = (sum ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return sum;
+}

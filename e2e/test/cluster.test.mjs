@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { uniqueName, Inbox } from "../lib/helpers.mjs";
 import {
   connectTo, controlEnabled, evictionMs, heartbeatMs, list, roomsOf, runningNodes, waitFor,
-  startNode, killNode, stopNode, contNode, readyOf, failover,
+  startNode, killNode, stopNode, contNode, readyOf, failover, metric,
 } from "../lib/cluster.mjs";
 
 const index = uniqueName("e2e-cluster");
@@ -267,6 +267,15 @@ test("CLUSTER FAILOVER of the {sc} master during writes: every subscription is s
   console.log(`# failover of {sc}: master ${fo.old} → ${fo.new} in ${Date.now() - t0} ms; ${sent} publishes sent, ` +
     `${errors.length} failed; received per node: ${shared.map((b) => b.items.length).join(", ")}`);
   assert.notEqual(fo.new, fo.old);
+  // At most once, but never silently: a subscriber that missed publishes is
+  // on a node whose inbox counted at least as many lost entries.
+  for (const [j, n] of live.entries()) {
+    const missing = sent - shared[j].items.filter((m) => m.result._source.w !== undefined).length;
+    const gaps = await metric(n, "streamcluster_realtime_inbox_gaps_total");
+    const late = await metric(n, "streamcluster_realtime_inbox_late_total");
+    console.log(`# node ${n.index}: ${missing} missing, inbox gaps ${gaps}, late ${late}`);
+    if (missing > 0) assert.ok(gaps - late >= missing, `node ${n.index} missed ${missing} notifications silently`);
+  }
 
   await waitFor("every node ready", async () =>
     (await Promise.all(live.map((n) => readyOf(n.index)))).every((r) => r.status === 200), 10000);
