@@ -101,6 +101,49 @@ test("writes through B and C notify a subscriber on A; count is cluster-wide", {
     (await Promise.all(clients.map(list))).every((l) => !(room in roomsOf(l, index, collection))));
 });
 
+test("realtime:join of a room created on another node, and user notifications across nodes", { skip: !controlEnabled }, async () => {
+  const collection = "join";
+  await ensureCollection(collection);
+  const [A, B, C] = clients;
+  const users = new Inbox();
+  const filter = { equals: { license: "J" } };
+  const room = await A.realtime.subscribe(index, collection, filter, (m) => m.type === "user" && users.push(m), { users: "all" });
+  await waitFor("the room on B", async () => (await B.realtime.count(room)) === 1);
+
+  const joined = new Inbox();
+  const { result } = await B.query({ controller: "realtime", action: "join", body: { roomId: room } });
+  assert.equal(result.roomId, room);
+  B.protocol.on(result.channel, joined.push);
+  await waitFor("count 2 on every node", async () => (await counts(clients, room)).every((c) => c === 2));
+  await C.realtime.publish(index, collection, { license: "J", via: "C" });
+  const n = await joined.next();
+  assert.equal(n.action, "publish");
+  assert.equal(n.result._source.via, "C");
+
+  // User notifications reach A from the node where the user came or went,
+  // with that node's local count, as in Kuzzle (reference/kuzzle-plugin-cluster.md,
+  // cluster:notify:user).
+  let u = await users.next();
+  assert.equal(u.user, "in", "user notification for B's join");
+  assert.equal(u.action, "join");
+  assert.equal(u.node, abc[1].id);
+  assert.equal(u.result.count, 1);
+  const other = await open(abc[2]);
+  await other.realtime.subscribe(index, collection, filter, () => {}, { volatile: { who: "on C" } });
+  u = await users.next();
+  assert.equal(u.type, "user");
+  assert.equal(u.user, "in");
+  assert.equal(u.node, abc[2].id);
+  assert.equal(u.result.count, 1);
+  assert.equal(u.volatile.who, "on C");
+  other.disconnect();
+  u = await users.next();
+  assert.equal(u.user, "out");
+  assert.equal(u.node, abc[2].id);
+  assert.equal(u.result.count, 0);
+  await A.realtime.unsubscribe(room);
+});
+
 test("kill -9 of a node drops its counts and its rooms on every node", { skip: !controlEnabled }, async () => {
   const collection = "kill";
   await ensureCollection(collection);
