@@ -303,6 +303,10 @@ test("CLUSTER FAILOVER of the {sc} master during writes: every subscription is s
   await waitFor("shared room count on every node", async () =>
     (await counts(ks, room)).every((c) => c === live.length));
 
+  const before = await Promise.all(live.map(async (n) => ({
+    gaps: await metric(n, "streamcluster_realtime_inbox_gaps_total"),
+    late: await metric(n, "streamcluster_realtime_inbox_late_total"),
+  })));
   // A stream of writes through every node while the failover runs.
   let writing = true;
   let sent = 0;
@@ -333,12 +337,18 @@ test("CLUSTER FAILOVER of the {sc} master during writes: every subscription is s
   assert.notEqual(fo.new, fo.old);
   // At most once, but never silently: a subscriber that missed publishes is
   // on a node whose inbox counted at least as many lost entries.
+  // Each writer awaits its publishes, so each subscriber sees them in order.
   for (const [j, n] of live.entries()) {
-    const missing = sent - shared[j].items.filter((m) => m.result._source.w !== undefined).length;
-    const gaps = await metric(n, "streamcluster_realtime_inbox_gaps_total");
-    const late = await metric(n, "streamcluster_realtime_inbox_late_total");
-    console.log(`# node ${n.index}: ${missing} missing, inbox gaps ${gaps}, late ${late}`);
+    const stream = shared[j].items.map((m) => m.result._source).filter((x) => x.w !== undefined);
+    const missing = sent - stream.length;
+    const gaps = (await metric(n, "streamcluster_realtime_inbox_gaps_total")) - before[j].gaps;
+    const late = (await metric(n, "streamcluster_realtime_inbox_late_total")) - before[j].late;
+    console.log(`# node ${n.index}: ${missing} missing, inbox gaps +${gaps}, late +${late}`);
     if (missing > 0) assert.ok(gaps - late >= missing, `node ${n.index} missed ${missing} notifications silently`);
+    for (let w = 0; w < ks.length; w++) {
+      const seqs = stream.filter((x) => x.w === w).map((x) => x.seq);
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `order of writer ${w} on node ${n.index}`);
+    }
   }
 
   await waitFor("every node ready", async () =>
