@@ -58,6 +58,18 @@ type Config struct {
 	// full 3).
 	FailureRuns int
 	JoinRuns    int
+	// JoinRooms are the room counts registered before a join with rooms
+	// (workload 5), each run once on MembershipNodes[0]−1 existing nodes
+	// (quick: 10000; full: 10000, 100000).
+	JoinRooms []int
+	// RoomSetupTimeout bounds the registration of JoinRooms; a run that
+	// does not finish in time reports what it reached (default quick 30 s,
+	// full 120 s).
+	RoomSetupTimeout time.Duration
+	// ChurnClients are subscribe/unsubscribe loops per node in the churn
+	// workload (workload 4, default 4); it runs on every realtime cluster
+	// size ≥ 2 for Duration.
+	ChurnClients int
 	// Timeout bounds the wait for a node to become ready or be evicted
 	// (default 20 s).
 	Timeout time.Duration
@@ -127,6 +139,18 @@ func (c Config) WithDefaults() Config {
 	if c.JoinRuns == 0 {
 		c.JoinRuns = pick(1, 3)
 	}
+	if c.JoinRooms == nil {
+		c.JoinRooms = []int{10000}
+		if !c.Quick {
+			c.JoinRooms = append(c.JoinRooms, 100000)
+		}
+	}
+	if c.RoomSetupTimeout == 0 {
+		c.RoomSetupTimeout = time.Duration(pick(30, 120)) * time.Second
+	}
+	if c.ChurnClients == 0 {
+		c.ChurnClients = 4
+	}
 	if c.Timeout == 0 {
 		c.Timeout = 20 * time.Second
 	}
@@ -187,6 +211,17 @@ func (c Config) Validate() error {
 	}
 	if c.Timeout < time.Second || c.Timeout > 5*time.Minute {
 		return bad("timeout %s outside 1s..5m", c.Timeout)
+	}
+	for _, n := range c.JoinRooms {
+		if n < 0 || n > 1_000_000 {
+			return bad("join rooms %d outside 0..1000000", n)
+		}
+	}
+	if c.RoomSetupTimeout < time.Second || c.RoomSetupTimeout > 10*time.Minute {
+		return bad("room setup timeout %s outside 1s..10m", c.RoomSetupTimeout)
+	}
+	if c.ChurnClients < 1 || c.ChurnClients > 100 {
+		return bad("churn clients %d outside 1..100", c.ChurnClients)
 	}
 	if c.Binary == "" || c.OutDir == "" {
 		return bad("binary and output directory are required")

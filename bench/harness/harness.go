@@ -40,8 +40,9 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 			Subscribers: cfg.Subscribers, RealtimeNodes: cfg.RealtimeNodes, CrossNode: cfg.CrossNode,
 			Ladder: cfg.Ladder, LadderSubscribers: cfg.LadderSubscribers,
 			PingCount: cfg.PingCount, HeartbeatMs: float64(cfg.Heartbeat) / 1e6, MembershipNodes: cfg.MembershipNodes,
+			JoinRooms: cfg.JoinRooms, RoomSetupSeconds: cfg.RoomSetupTimeout.Seconds(), ChurnClients: cfg.ChurnClients,
 		},
-		Baselines: []LatencyRun{}, Realtime: []LatencyRun{}, Fanout: []FanoutRun{}, Failure: []FailureRun{}, Join: []JoinRun{},
+		Baselines: []LatencyRun{}, Realtime: []LatencyRun{}, Fanout: []FanoutRun{}, Failure: []FailureRun{}, Join: []JoinRun{}, Churn: []ChurnRun{},
 	}
 
 	logDir, err := os.MkdirTemp("", "scbench-logs-")
@@ -111,6 +112,10 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 			r.Fanout = append(r.Fanout, runFanout(ctx, cfg, clk, meter, nodes, realtimeTopology{
 				Workload: "fanout-cross-node", PublishNode: 0, SubscribeNodes: others, Subscribers: cfg.LadderSubscribers}))
 		}
+		if n >= 2 {
+			log.Info("subscription churn", slog.Int("nodes", n))
+			r.Churn = append(r.Churn, runChurn(ctx, cfg, nodes))
+		}
 		stopNodes(nodes)
 	}
 
@@ -132,7 +137,20 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 		}
 	}
 
+	for _, rooms := range cfg.JoinRooms {
+		if rooms == 0 || len(cfg.MembershipNodes) == 0 {
+			continue
+		}
+		spec := base
+		spec.Prefix, spec.Heartbeat = phasePrefix("joinrooms", phase), cfg.Heartbeat
+		phase++
+		existing := cfg.MembershipNodes[0] - 1
+		log.Info("join with rooms", slog.Int("existing", existing), slog.Int("rooms", rooms))
+		r.Join = append(r.Join, runJoinRooms(ctx, cfg, spec, existing, rooms))
+	}
+
 	httpClient.CloseIdleConnections()
+	listHTTP.CloseIdleConnections()
 	r.Machine.LoadEnd = loadAvg()
 	r.Goals = Goals(r)
 	r.DurationSeconds = time.Since(start).Round(100 * time.Millisecond).Seconds()
@@ -206,6 +224,11 @@ func (r *Report) failed() bool {
 	}
 	for _, j := range r.Join {
 		if j.Error != "" {
+			return true
+		}
+	}
+	for _, c := range r.Churn {
+		if c.Error != "" {
 			return true
 		}
 	}

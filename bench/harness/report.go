@@ -56,6 +56,13 @@ func dash(v int) string {
 	return strconv.Itoa(v)
 }
 
+func msOrDash(v float64) string {
+	if v == 0 {
+		return "—"
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
 func f3(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 
 // Markdown renders the report as tables; latencySVG and loadSVG are the
@@ -184,14 +191,32 @@ func Markdown(r *Report, latencySVG, loadSVG string) string {
 		}
 		fmt.Fprintf(&b, "| %d | %.0f | %s | %.0f | %s |\n", f.Nodes, f.HeartbeatMs, strings.Join(per, ", "), f.MaxMs, met)
 	}
-	b.WriteString("\n## Join (new node process start → ready / listed by every peer)\n\n")
-	b.WriteString("| existing nodes | rooms | ready ms | listed by all ms |\n|---:|---:|---:|---:|\n")
+	b.WriteString("\n## Join (new node process start → ready / listed by every peer / realtime:list and realtime:count agree)\n\n")
+	b.WriteString("| existing nodes | rooms (registered) | setup s (subs/s) | ready ms | listed by all ms | list+count agree ms |\n|---:|---:|---:|---:|---:|---:|\n")
 	for _, j := range r.Join {
+		rooms, setup := strconv.Itoa(j.Rooms), "—"
+		if j.Rooms > 0 {
+			rooms += " (" + strconv.Itoa(j.RoomsRegistered) + ")"
+			setup = fmt.Sprintf("%.1f (%.0f)", j.SetupMs/1000, j.SubscribeRate)
+		}
 		if j.Error != "" {
-			fmt.Fprintf(&b, "| %d | %d | error: %s | — |\n", j.ExistingNodes, j.Rooms, j.Error)
+			fmt.Fprintf(&b, "| %d | %s | %s | error: %s | — | — |\n", j.ExistingNodes, rooms, setup, j.Error)
 			continue
 		}
-		fmt.Fprintf(&b, "| %d | %d | %.0f | %.0f |\n", j.ExistingNodes, j.Rooms, j.ReadyMs, j.ListedMs)
+		fmt.Fprintf(&b, "| %d | %s | %s | %.0f | %s | %s |\n", j.ExistingNodes, rooms, setup, j.ReadyMs, msOrDash(j.ListedMs), msOrDash(j.AgreeMs))
+	}
+	if len(r.Churn) > 0 {
+		b.WriteString("\n## Subscription churn (subscribe+unsubscribe loops on every node; probe on node 0, realtime:count polled every 2 ms on every node)\n\n")
+		b.WriteString("| nodes | clients/node | ops | ops/s | errors | sub agree p50/p99/max ms | unsub agree p50/p99/max ms | quiesce ms |\n|---:|---:|---:|---:|---:|---|---|---:|\n")
+		for _, c := range r.Churn {
+			errCol := strconv.FormatInt(c.Errors, 10)
+			if c.Error != "" {
+				errCol += " — " + c.Error
+			}
+			fmt.Fprintf(&b, "| %d | %d | %d | %.0f | %s | %s / %s / %s | %s / %s / %s | %.0f |\n", c.Nodes, c.ClientsPerNode, c.Ops, c.OpsPerSecond, errCol,
+				f3(c.SubscribeAgree.P50Ms), f3(c.SubscribeAgree.P99Ms), f3(c.SubscribeAgree.MaxMs),
+				f3(c.UnsubscribeAgree.P50Ms), f3(c.UnsubscribeAgree.P99Ms), f3(c.UnsubscribeAgree.MaxMs), c.QuiesceMs)
+		}
 	}
 	b.WriteString("\n## Goals of issue 7\n\n| goal | measured | met |\n|---|---|---|\n")
 	for _, g := range Goals(r) {

@@ -68,15 +68,26 @@ type FailureRun struct {
 // JoinRun is one node joining a running cluster.
 type JoinRun struct {
 	ExistingNodes int `json:"existingNodes"`
-	// Rooms registered in the cluster when the node joins. Only 0 is
-	// measured until the cluster-wide room registry is wired into the
-	// binary (issue 6); then the harness subscribes Rooms filters first.
-	Rooms int `json:"rooms"`
+	// Rooms asked to be registered (distinct filters, spread over the
+	// existing nodes) before the node joins; RoomsRegistered how many were
+	// within the setup bound (SetupError says why fewer).
+	Rooms           int `json:"rooms"`
+	RoomsRegistered int `json:"roomsRegistered,omitempty"`
+	// SetupMs is the time to register them, SubscribeRate the rate in
+	// subscriptions per second.
+	SetupMs       float64 `json:"setupMs,omitempty"`
+	SubscribeRate float64 `json:"subscribeRate,omitempty"`
+	SetupError    string  `json:"setupError,omitempty"`
 	// ReadyMs: process start → GET /_ready 200 on the new node.
 	ReadyMs float64 `json:"readyMs"`
-	// ListedMs: process start → every existing node's status lists it.
-	ListedMs float64 `json:"listedMs"`
-	Error    string  `json:"error,omitempty"`
+	// ListedMs: process start → every existing node's status lists it
+	// (rooms 0 only).
+	ListedMs float64 `json:"listedMs,omitempty"`
+	// AgreeMs: process start → the new node's realtime:list holds every
+	// registered room and realtime:count is 1 on a sample of 20 (rooms > 0).
+	AgreeMs     float64 `json:"agreeMs,omitempty"`
+	ListedRooms int     `json:"listedRooms,omitempty"`
+	Error       string  `json:"error,omitempty"`
 }
 
 // Machine describes where the run happened.
@@ -106,6 +117,7 @@ type Report struct {
 	Fanout          []FanoutRun  `json:"fanout"`
 	Failure         []FailureRun `json:"failureDetection"`
 	Join            []JoinRun    `json:"join"`
+	Churn           []ChurnRun   `json:"churn"`
 	// Goals evaluates issue 7's goals against this run.
 	Goals []Goal `json:"goals"`
 	// Errors lists workloads that failed as a whole.
@@ -127,4 +139,31 @@ type Settings struct {
 	// MembershipNodes are the cluster sizes of the failure and join
 	// workloads (a join adds one node to size−1 running ones).
 	MembershipNodes []int `json:"membershipNodes"`
+	// JoinRooms, RoomSetupSeconds: join with rooms; ChurnClients: churn
+	// loops per node.
+	JoinRooms        []int   `json:"joinRooms,omitempty"`
+	RoomSetupSeconds float64 `json:"roomSetupSeconds,omitempty"`
+	ChurnClients     int     `json:"churnClients,omitempty"`
+}
+
+// ChurnRun is subscription churn (workload 4): clients on every node
+// subscribe a fresh room and unsubscribe it in a loop for the window, while
+// a probe on node 0 measures how long the other nodes take to agree.
+type ChurnRun struct {
+	Nodes          int `json:"nodes"`
+	ClientsPerNode int `json:"clientsPerNode"`
+	// Ops are subscribe + unsubscribe requests answered during the window,
+	// OpsPerSecond cluster-wide.
+	Ops          int64   `json:"ops"`
+	OpsPerSecond float64 `json:"opsPerSecond"`
+	Errors       int64   `json:"errors,omitempty"`
+	// SubscribeAgree: probe subscribe on node 0 answered → realtime:count 1
+	// on every node; UnsubscribeAgree: unsubscribe answered → the room gone
+	// (or count 0) on every node. Polled every 2 ms.
+	SubscribeAgree   Summary `json:"subscribeAgree"`
+	UnsubscribeAgree Summary `json:"unsubscribeAgree"`
+	// QuiesceMs: end of the window → every node's realtime:list holds no
+	// churn room.
+	QuiesceMs float64 `json:"quiesceMs"`
+	Error     string  `json:"error,omitempty"`
 }

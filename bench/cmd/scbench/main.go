@@ -70,6 +70,9 @@ func run(args []string) error {
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", 0, "heartbeat of the failure and join workloads (default 1s)")
 	fs.IntVar(&cfg.FailureRuns, "failure-runs", 0, "kill -9 repetitions (default quick 1, full 3)")
 	fs.IntVar(&cfg.JoinRuns, "join-runs", 0, "join repetitions (default quick 1, full 3)")
+	joinRooms := fs.String("join-rooms", "", "rooms registered before a join, comma-separated, 0 to skip (default quick 10000; full 10000,100000)")
+	fs.DurationVar(&cfg.RoomSetupTimeout, "room-setup-timeout", 0, "bound on registering the join rooms (default quick 30s, full 2m)")
+	fs.IntVar(&cfg.ChurnClients, "churn-clients", 0, "subscribe/unsubscribe loops per node in the churn workload (default 4)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "bound on readiness and eviction waits (default 20s)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -95,6 +98,9 @@ func run(args []string) error {
 		return err
 	}
 	if cfg.MembershipNodes, err = intList(*membership); err != nil {
+		return err
+	}
+	if cfg.JoinRooms, err = intList(*joinRooms); err != nil {
 		return err
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
