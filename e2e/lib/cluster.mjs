@@ -26,6 +26,7 @@ export const contNode = (i) => call("POST", `/nodes/${i}/cont`);
 export const readyOf = (i) => call("GET", `/nodes/${i}/ready`);
 export const masterFor = (key) => call("GET", `/master?key=${encodeURIComponent(key)}`);
 export const failover = (key) => call("POST", `/failover?key=${encodeURIComponent(key)}`);
+export const killMaster = (key) => call("POST", `/killmaster?key=${encodeURIComponent(key)}`);
 
 // The running nodes, by index.
 export async function runningNodes() {

@@ -21,6 +21,9 @@
 //	GET  /nodes/{i}/ready   status code and body of node i's /_ready
 //	GET  /master?key=K      index of the Redis process owning K's slot
 //	POST /failover?key=K    CLUSTER FAILOVER of K's master (waits for the new one)
+//	POST /killmaster?key=K  SIGKILL K's master, wait for its replica's promotion,
+//	                        restart the killed process (it rejoins as a replica)
+//	                        and wait until the Redis Cluster is healthy
 package main
 
 import (
@@ -311,6 +314,33 @@ func (s *stack) handler(ctx context.Context) http.Handler {
 		}
 		now, err := s.cluster.Failover(fctx, key)
 		reply(w, map[string]int{"old": old, "new": now}, err)
+	})
+	mux.HandleFunc("POST /killmaster", func(w http.ResponseWriter, r *http.Request) {
+		key := r.URL.Query().Get("key")
+		kctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		old, err := s.cluster.MasterFor(kctx, key)
+		if err != nil {
+			reply(w, nil, err)
+			return
+		}
+		if err := s.cluster.Kill(old); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		start := time.Now()
+		now, err := s.cluster.WaitMasterChange(kctx, key, old)
+		if err != nil {
+			reply(w, nil, err)
+			return
+		}
+		promoted := time.Since(start)
+		if err := s.cluster.Restart(kctx, old); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		err = s.cluster.WaitHealthy(kctx)
+		reply(w, map[string]any{"old": old, "new": now, "promotedMs": promoted.Milliseconds()}, err)
 	})
 	return mux
 }
