@@ -70,6 +70,12 @@ type Config struct {
 	// workload (workload 4, default 4); it runs on every realtime cluster
 	// size ≥ 2 for Duration.
 	ChurnClients int
+	// Peers is "on" or "off": measure the peer systems of workload 7 under
+	// PeersDir on the same Redis Cluster with max(RealtimeNodes, 2) servers
+	// (default: off in quick mode, on in full mode).
+	Peers string
+	// PeersDir holds the peers (default "bench/peers").
+	PeersDir string
 	// Timeout bounds the wait for a node to become ready or be evicted
 	// (default 20 s).
 	Timeout time.Duration
@@ -151,6 +157,15 @@ func (c Config) WithDefaults() Config {
 	if c.ChurnClients == 0 {
 		c.ChurnClients = 4
 	}
+	if c.Peers == "" {
+		c.Peers = "on"
+		if c.Quick {
+			c.Peers = "off"
+		}
+	}
+	if c.PeersDir == "" {
+		c.PeersDir = "bench/peers"
+	}
 	if c.Timeout == 0 {
 		c.Timeout = 20 * time.Second
 	}
@@ -222,6 +237,9 @@ func (c Config) Validate() error {
 	}
 	if c.ChurnClients < 1 || c.ChurnClients > 100 {
 		return bad("churn clients %d outside 1..100", c.ChurnClients)
+	}
+	if c.Peers != "on" && c.Peers != "off" {
+		return bad("peers %q: want on or off", c.Peers)
 	}
 	if c.Binary == "" || c.OutDir == "" {
 		return bad("binary and output directory are required")

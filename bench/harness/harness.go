@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,9 +41,9 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 			Subscribers: cfg.Subscribers, RealtimeNodes: cfg.RealtimeNodes, CrossNode: cfg.CrossNode,
 			Ladder: cfg.Ladder, LadderSubscribers: cfg.LadderSubscribers,
 			PingCount: cfg.PingCount, HeartbeatMs: float64(cfg.Heartbeat) / 1e6, MembershipNodes: cfg.MembershipNodes,
-			JoinRooms: cfg.JoinRooms, RoomSetupSeconds: cfg.RoomSetupTimeout.Seconds(), ChurnClients: cfg.ChurnClients,
+			JoinRooms: cfg.JoinRooms, RoomSetupSeconds: cfg.RoomSetupTimeout.Seconds(), ChurnClients: cfg.ChurnClients, Peers: cfg.Peers,
 		},
-		Baselines: []LatencyRun{}, Realtime: []LatencyRun{}, Fanout: []FanoutRun{}, Failure: []FailureRun{}, Join: []JoinRun{}, Churn: []ChurnRun{},
+		Baselines: []LatencyRun{}, Realtime: []LatencyRun{}, Fanout: []FanoutRun{}, Failure: []FailureRun{}, Join: []JoinRun{}, Churn: []ChurnRun{}, Peers: []PeerRun{},
 	}
 
 	logDir, err := os.MkdirTemp("", "scbench-logs-")
@@ -149,6 +150,12 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 		r.Join = append(r.Join, runJoinRooms(ctx, cfg, spec, existing, rooms))
 	}
 
+	if cfg.Peers == "on" {
+		servers := max(2, slices.Max(cfg.RealtimeNodes))
+		log.Info("peer: socket.io + redis-streams-adapter", slog.Int("servers", servers))
+		r.Peers = append(r.Peers, runSocketIO(ctx, cfg, rc.Addrs(), servers))
+	}
+
 	httpClient.CloseIdleConnections()
 	listHTTP.CloseIdleConnections()
 	r.Machine.LoadEnd = loadAvg()
@@ -224,6 +231,11 @@ func (r *Report) failed() bool {
 	}
 	for _, j := range r.Join {
 		if j.Error != "" {
+			return true
+		}
+	}
+	for _, p := range r.Peers {
+		if p.Error != "" {
 			return true
 		}
 	}

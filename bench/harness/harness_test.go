@@ -201,7 +201,7 @@ func TestGoals(t *testing.T) {
 		Join:    []JoinRun{{Rooms: 0, ReadyMs: 20}},
 	}
 	g := Goals(r)
-	require.Len(t, g, 6)
+	require.Len(t, g, 7)
 	assert.Equal(t, "yes", g[0].Met, g[0].Measured) // 0.45 ≤ 0.2+1.5×0.2, 0.7 ≤ 0.3+1.5×0.3
 	r.Realtime[3].Latency.P50Ms = 0.76              // > 0.75 at 10k
 	assert.Equal(t, "no", Goals(r)[0].Met)
@@ -209,9 +209,22 @@ func TestGoals(t *testing.T) {
 	assert.Equal(t, notMeasured, g[2].Met)
 	assert.Equal(t, notMeasured, g[3].Met)
 	assert.Equal(t, notMeasured, g[4].Met, "only 0 rooms")
-	assert.Contains(t, g[4].Measured, "0 rooms: 20 ms")
-	assert.Equal(t, "no", g[5].Met, "worst at 1 s heartbeat is 3600 ms; the 200 ms run is not this goal")
-	assert.Contains(t, g[5].Measured, "worst of 2: 3600 ms")
+	assert.Equal(t, notMeasured, g[5].Met, "no churn run")
+	assert.Equal(t, "no", g[6].Met, "worst at 1 s heartbeat is 3600 ms; the 200 ms run is not this goal")
+	assert.Contains(t, g[6].Measured, "worst of 2: 3600 ms")
+
+	r.Join = append(r.Join, JoinRun{Rooms: 10000, RoomsRegistered: 10000, ReadyMs: 30, AgreeMs: 400})
+	g = Goals(r)
+	assert.Equal(t, notMeasured, g[4].Met, "10k rooms do not decide the 100k goal")
+	assert.Contains(t, g[4].Measured, "10000 rooms (10000 registered): ready 30 ms, agree 400 ms")
+	r.Join = append(r.Join, JoinRun{Rooms: 100000, RoomsRegistered: 100000, ReadyMs: 30, AgreeMs: 2100})
+	assert.Equal(t, "no", Goals(r)[4].Met, "agree 2.1 s > 2 s")
+	r.Join[2].AgreeMs = 1900
+	assert.Equal(t, "yes", Goals(r)[4].Met)
+	r.Join[2].RoomsRegistered = 60000
+	assert.Equal(t, notMeasured, Goals(r)[4].Met, "100k not reached")
+	r.Churn = []ChurnRun{{Nodes: 2, OpsPerSecond: 5000, SubscribeAgree: Summary{P99Ms: 3}}}
+	assert.Contains(t, Goals(r)[5].Measured, "2 nodes: 5000 ops/s, subscribe agrees p99 3.000 ms")
 
 	empty := Goals(&Report{})
 	for _, x := range empty {
@@ -271,6 +284,7 @@ func TestRun(t *testing.T) {
 		Rates: []int{200, 400}, Duration: 300 * time.Millisecond, Drain: 3 * time.Second,
 		Subscribers: []int{2}, RealtimeNodes: []int{2}, Ladder: []int{300, 600}, LadderSubscribers: 3, CrossNode: false, PingCount: 50,
 		Heartbeat: 200 * time.Millisecond, FailureRuns: 1, JoinRuns: 1, Timeout: 15 * time.Second,
+		JoinRooms: []int{300}, ChurnClients: 2,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 	}
 	// rueidis closes connections dropped by a topology refresh 5 s later,
@@ -334,11 +348,27 @@ func TestRun(t *testing.T) {
 	assert.Greater(t, f.MaxMs, 200.0, "not before one heartbeat")
 	assert.Less(t, f.MaxMs, 5000.0)
 
-	require.Len(t, r.Join, 1)
+	require.Len(t, r.Join, 2)
 	j := r.Join[0]
 	require.Empty(t, j.Error)
 	assert.Positive(t, j.ReadyMs)
 	assert.Positive(t, j.ListedMs)
+	j = r.Join[1]
+	require.Empty(t, j.Error)
+	assert.Equal(t, 300, j.Rooms)
+	assert.Equal(t, 300, j.RoomsRegistered)
+	assert.Equal(t, 300, j.ListedRooms, "the new node's realtime:list holds every room")
+	assert.Positive(t, j.SubscribeRate)
+	assert.GreaterOrEqual(t, j.AgreeMs, j.ReadyMs)
+
+	require.Len(t, r.Churn, 1)
+	c := r.Churn[0]
+	require.Empty(t, c.Error)
+	assert.Equal(t, 2, c.Nodes)
+	assert.Positive(t, c.Ops)
+	assert.Zero(t, c.Errors)
+	assert.Positive(t, c.SubscribeAgree.Count)
+	assert.Positive(t, c.UnsubscribeAgree.Count)
 
 	require.Len(t, paths, 4)
 	raw, err := os.ReadFile(paths[0])

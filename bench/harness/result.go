@@ -118,6 +118,7 @@ type Report struct {
 	Failure         []FailureRun `json:"failureDetection"`
 	Join            []JoinRun    `json:"join"`
 	Churn           []ChurnRun   `json:"churn"`
+	Peers           []PeerRun    `json:"peers"`
 	// Goals evaluates issue 7's goals against this run.
 	Goals []Goal `json:"goals"`
 	// Errors lists workloads that failed as a whole.
@@ -144,6 +145,7 @@ type Settings struct {
 	JoinRooms        []int   `json:"joinRooms,omitempty"`
 	RoomSetupSeconds float64 `json:"roomSetupSeconds,omitempty"`
 	ChurnClients     int     `json:"churnClients,omitempty"`
+	Peers            string  `json:"peers,omitempty"`
 }
 
 // ChurnRun is subscription churn (workload 4): clients on every node

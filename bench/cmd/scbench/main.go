@@ -73,6 +73,7 @@ func run(args []string) error {
 	joinRooms := fs.String("join-rooms", "", "rooms registered before a join, comma-separated, 0 to skip (default quick 10000; full 10000,100000)")
 	fs.DurationVar(&cfg.RoomSetupTimeout, "room-setup-timeout", 0, "bound on registering the join rooms (default quick 30s, full 2m)")
 	fs.IntVar(&cfg.ChurnClients, "churn-clients", 0, "subscribe/unsubscribe loops per node in the churn workload (default 4)")
+	fs.StringVar(&cfg.Peers, "peers", "", "on|off: measure the peers of bench/peers (default quick off, full on)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "bound on readiness and eviction waits (default 20s)")
 	if err := fs.Parse(args); err != nil {
 		return err
