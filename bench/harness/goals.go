@@ -66,9 +66,7 @@ func Goals(r *Report) []Goal {
 	}
 	goals = append(goals, g)
 
-	goals = append(goals,
-		Goal{Goal: "cross-node p99 ≤ ½ socket.io redis-streams-adapter's, ≤ Centrifuge's, at equal load", Met: notMeasured},
-		fanoutGoal(r))
+	goals = append(goals, peerLatencyGoal(r), fanoutGoal(r))
 
 	goals = append(goals, joinGoal(r), churnGoal(r))
 
@@ -88,21 +86,79 @@ func Goals(r *Report) []Goal {
 	return append(goals, g)
 }
 
-// fanoutGoal: the peer's figure is not measured yet, so the goal stays "not
-// measured"; this run's own ladders are shown for reference.
+// findPeer returns the error-free run of a peer.
+func findPeer(r *Report, peer string) (PeerRun, bool) {
+	for _, p := range r.Peers {
+		if p.Peer == peer && p.Error == "" && len(p.Runs) > 0 {
+			return p, true
+		}
+	}
+	return PeerRun{}, false
+}
+
+// peerLatencyGoal compares our cross-node p99 (one subscriber) with each
+// measured peer's at every rate both ran. Centrifuge is not in the harness
+// yet, so the goal is met only in its socket.io half.
+func peerLatencyGoal(r *Report) Goal {
+	g := Goal{Goal: "cross-node p99 ≤ ½ socket.io redis-streams-adapter's, ≤ Centrifuge's, at equal load", Met: notMeasured}
+	sio, ok := findPeer(r, "socketio")
+	if !ok {
+		return g
+	}
+	var parts []string
+	met := true
+	for _, theirs := range sio.Runs {
+		ours, ok := findRun(r.Realtime, "realtime-cross-node", theirs.TargetRate, 1)
+		if !ok || theirs.Latency.Count == 0 {
+			continue
+		}
+		ratio := ours.Latency.P99Ms / theirs.Latency.P99Ms
+		parts = append(parts, fmt.Sprintf("%d msg/s: %.3f vs socket.io %.3f ms (ratio %.2f)", theirs.TargetRate, ours.Latency.P99Ms, theirs.Latency.P99Ms, ratio))
+		met = met && ratio <= 0.5
+	}
+	if len(parts) > 0 {
+		g.Measured = strings.Join(parts, "; ") + "; Centrifuge not measured"
+		g.Met = yesNo(met) + " (socket.io half only)"
+	}
+	return g
+}
+
+// fanoutGoal compares our cross-node fan-out ladder's max sustained offered
+// load with socket.io's (one subscriber; the same ladder rule). The issue
+// asks for 3 nodes; the node counts are shown.
 func fanoutGoal(r *Report) Goal {
 	g := Goal{Goal: "max fan-out throughput ≥ 2 × socket.io adapter's on 3 nodes", Met: notMeasured}
 	var parts []string
-	for _, f := range r.Fanout {
+	var ours *FanoutRun
+	for i, f := range r.Fanout {
 		bound := ""
 		if f.TopPassed {
 			bound = "≥ "
 		}
-		parts = append(parts, fmt.Sprintf("%s %d node(s): %s%.0f deliveries/s", f.Workload, f.Nodes, bound, f.MaxSustainedDeliveries))
+		parts = append(parts, fmt.Sprintf("%s %d node(s): %s%d msg/s, %.0f deliveries/s", f.Workload, f.Nodes, bound, f.MaxSustainedRate, f.MaxSustainedDeliveries))
+		if f.Workload == "fanout-cross-node" && (ours == nil || f.Nodes > ours.Nodes) {
+			ours = &r.Fanout[i]
+		}
 	}
-	if len(parts) > 0 {
-		g.Measured = strings.Join(parts, "; ") + " (socket.io not measured yet)"
+	sio, ok := findPeer(r, "socketio")
+	switch {
+	case ok && ours != nil && sio.MaxSustainedRate > 0:
+		bound := ""
+		if sio.TopPassed {
+			bound = "≥ "
+		}
+		ratio := float64(ours.MaxSustainedRate) / float64(sio.MaxSustainedRate)
+		parts = append(parts, fmt.Sprintf("socket.io %d servers: %s%d msg/s; ratio fanout-cross-node %d node(s) / socket.io %.2f", sio.Servers, bound, sio.MaxSustainedRate, ours.Nodes, ratio))
+		g.Met = yesNo(ratio >= 2)
+		if sio.TopPassed {
+			g.Met += " (socket.io passed the top of the ladder: ratio is an upper bound)"
+		}
+	case ok:
+		parts = append(parts, fmt.Sprintf("socket.io %d servers: %d msg/s sustained", sio.Servers, sio.MaxSustainedRate))
+	default:
+		parts = append(parts, "socket.io not measured")
 	}
+	g.Measured = strings.Join(parts, "; ")
 	return g
 }
 

@@ -224,6 +224,16 @@ func TestGoals(t *testing.T) {
 	r.Join[2].RoomsRegistered = 60000
 	assert.Equal(t, notMeasured, Goals(r)[4].Met, "100k not reached")
 	r.Churn = []ChurnRun{{Nodes: 2, OpsPerSecond: 5000, SubscribeAgree: Summary{P99Ms: 3}}}
+
+	// Peers: ours p99 1 ms at 1k vs socket.io 3 ms → 0.33; 6 vs 10 ms at 10k → 0.6.
+	r.Peers = []PeerRun{{Peer: "socketio", Servers: 2, MaxSustainedRate: 5000, Runs: []LatencyRun{
+		lat("socketio-cross-node", 1000, 1, 0.5, 3), lat("socketio-cross-node", 10000, 1, 1, 10)}}}
+	r.Fanout = []FanoutRun{{Workload: "fanout-cross-node", Nodes: 2, MaxSustainedRate: 20000}}
+	g = Goals(r)
+	assert.Equal(t, "no (socket.io half only)", g[2].Met, g[2].Measured)
+	assert.Contains(t, g[2].Measured, "1000 msg/s: 1.000 vs socket.io 3.000 ms (ratio 0.33)")
+	assert.Equal(t, "yes", g[3].Met, g[3].Measured) // 20000 / 5000 = 4
+	assert.Contains(t, g[3].Measured, "ratio fanout-cross-node 2 node(s) / socket.io 4.00")
 	assert.Contains(t, Goals(r)[5].Measured, "2 nodes: 5000 ops/s, subscribe agrees p99 3.000 ms")
 
 	empty := Goals(&Report{})

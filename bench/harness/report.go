@@ -218,6 +218,25 @@ func Markdown(r *Report, latencySVG, loadSVG string) string {
 				f3(c.UnsubscribeAgree.P50Ms), f3(c.UnsubscribeAgree.P99Ms), f3(c.UnsubscribeAgree.MaxMs), c.QuiesceMs)
 		}
 	}
+	if len(r.Peers) > 0 {
+		b.WriteString("\n## Peers (same Redis Cluster, same machine; publisher on server 1, one subscriber on server 2)\n\n")
+		b.WriteString("| peer | servers | msg/s | sent/s | lost | p50 ms | p99 ms | max ms | sustained |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		for _, p := range r.Peers {
+			if p.Error != "" {
+				fmt.Fprintf(&b, "| %s | %d | error: %s | | | | | | |\n", p.Version, p.Servers, p.Error)
+				continue
+			}
+			for _, l := range p.Runs {
+				fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %d | %s | %s | %s | %s |\n", p.Version, p.Servers, l.TargetRate, l.SentRate, l.Lost,
+					f3(l.Latency.P50Ms), f3(l.Latency.P99Ms), f3(l.Latency.MaxMs), yesNo(sustained(l)))
+			}
+			top := ""
+			if p.TopPassed {
+				top = "≥ "
+			}
+			fmt.Fprintf(&b, "| %s | %d | max sustained: %s%d msg/s | | | | | | |\n", p.Version, p.Servers, top, p.MaxSustainedRate)
+		}
+	}
 	b.WriteString("\n## Goals of issue 7\n\n| goal | measured | met |\n|---|---|---|\n")
 	for _, g := range Goals(r) {
 		m := g.Measured
