@@ -83,3 +83,4 @@ export async function metric(n, name) {
   }
   return sum;
 }
+export const restartNode = (i) => call("POST", `/nodes/${i}/restart`);

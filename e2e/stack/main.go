@@ -16,6 +16,8 @@
 //	GET  /nodes             every node started so far: index, id, port, pid, state
 //	POST /nodes             start one more node, wait until it is ready
 //	POST /nodes/{i}/kill    SIGKILL node i and wait for its exit
+//	POST /nodes/{i}/restart SIGKILL node i if it runs, start it again with the
+//	                        same id and port, wait until it is ready
 //	POST /nodes/{i}/stop    SIGSTOP node i
 //	POST /nodes/{i}/cont    SIGCONT node i
 //	GET  /nodes/{i}/ready   status code and body of node i's /_ready
@@ -189,11 +191,27 @@ func (s *stack) startNode(ctx context.Context) (*node, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	n := &node{Index: len(s.nodes), Port: port, State: stateRunning, exited: make(chan struct{})}
-	n.ID = "e2e-node-" + strconv.Itoa(n.Index)
+	index := len(s.nodes)
+	s.nodes = append(s.nodes, nil)
 	s.mu.Unlock()
+	return s.launch(ctx, index, "e2e-node-"+strconv.Itoa(index), port)
+}
 
-	n.log, err = os.Create(filepath.Join(s.logDir, n.ID+".log"))
+// restartNode kills node i if it still runs and starts it again with the
+// same id and port.
+func (s *stack) restartNode(ctx context.Context, old *node) (*node, error) {
+	_ = old.cmd.Process.Signal(syscall.SIGCONT)
+	_ = old.cmd.Process.Kill()
+	<-old.exited
+	return s.launch(ctx, old.Index, old.ID, old.Port)
+}
+
+// launch starts a node process as s.nodes[index] and waits until it is
+// ready. Its log is appended to the file of its id.
+func (s *stack) launch(ctx context.Context, index int, id string, port int) (*node, error) {
+	n := &node{Index: index, ID: id, Port: port, State: stateRunning, exited: make(chan struct{})}
+	var err error
+	n.log, err = os.OpenFile(filepath.Join(s.logDir, n.ID+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +235,7 @@ func (s *stack) startNode(ctx context.Context) (*node, error) {
 		close(n.exited)
 	}()
 	s.mu.Lock()
-	s.nodes = append(s.nodes, n)
+	s.nodes[index] = n
 	s.mu.Unlock()
 
 	if err := waitReady(ctx, n); err != nil {
@@ -232,12 +250,18 @@ func (s *stack) stopAll() {
 	s.mu.Lock()
 	nodes := append([]*node(nil), s.nodes...)
 	s.mu.Unlock()
+	live := nodes[:0]
 	for _, n := range nodes {
+		if n != nil { // nil: a node whose start failed
+			live = append(live, n)
+		}
+	}
+	for _, n := range live {
 		_ = n.cmd.Process.Signal(syscall.SIGCONT)
 		_ = n.cmd.Process.Signal(syscall.SIGTERM)
 	}
 	deadline := time.After(15 * time.Second)
-	for _, n := range nodes {
+	for _, n := range live {
 		select {
 		case <-n.exited:
 		case <-deadline:
@@ -251,7 +275,7 @@ func (s *stack) node(r *http.Request) (*node, error) {
 	i, err := strconv.Atoi(r.PathValue("i"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err != nil || i < 0 || i >= len(s.nodes) {
+	if err != nil || i < 0 || i >= len(s.nodes) || s.nodes[i] == nil {
 		return nil, fmt.Errorf("no node %q", r.PathValue("i"))
 	}
 	return s.nodes[i], nil
@@ -262,10 +286,26 @@ func (s *stack) handler(ctx context.Context) http.Handler {
 	mux.HandleFunc("GET /nodes", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		reply(w, s.nodes, nil)
+		nodes := []*node{}
+		for _, n := range s.nodes {
+			if n != nil {
+				nodes = append(nodes, n)
+			}
+		}
+		reply(w, nodes, nil)
 	})
 	mux.HandleFunc("POST /nodes", func(w http.ResponseWriter, r *http.Request) {
 		n, err := s.startNode(r.Context())
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		reply(w, n, err)
+	})
+	mux.HandleFunc("POST /nodes/{i}/restart", func(w http.ResponseWriter, r *http.Request) {
+		old, err := s.node(r)
+		var n *node
+		if err == nil {
+			n, err = s.restartNode(r.Context(), old)
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		reply(w, n, err)

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { uniqueName, Inbox } from "../lib/helpers.mjs";
 import {
   connectTo, controlEnabled, evictionMs, heartbeatMs, list, roomsOf, runningNodes, waitFor,
-  startNode, killNode, stopNode, contNode, readyOf, failover, killMaster, metric,
+  startNode, killNode, stopNode, contNode, readyOf, failover, killMaster, metric, restartNode,
 } from "../lib/cluster.mjs";
 
 const index = uniqueName("e2e-cluster");
@@ -176,6 +176,45 @@ test("kill -9 of a node drops its counts and its rooms on every node", { skip: !
   await clients[1].realtime.publish(index, collection, { license: "shared" });
   assert.equal((await onA.next()).action, "publish");
   await clients[0].realtime.unsubscribe(shared);
+});
+
+test("kill -9 and restart with the same node id before the eviction timeout: no ghost counts", { skip: !controlEnabled }, async () => {
+  const collection = "restart";
+  await ensureCollection(collection);
+  const d = await startNode();
+  const D = await open(d, { autoReconnect: false });
+  await waitFor("collection known to the new node", () => D.collection.exists(index, collection));
+  const onlyD = await D.realtime.subscribe(index, collection, { equals: { license: "only-D" } }, () => {});
+  const shared = await D.realtime.subscribe(index, collection, { equals: { license: "shared" } }, () => {});
+  const onA = new Inbox();
+  await clients[0].realtime.subscribe(index, collection, { equals: { license: "shared" } }, onA.push);
+  await waitFor("D's subscriptions on every node", async () =>
+    (await Promise.all(clients.map(list))).every((l) => {
+      const r = roomsOf(l, index, collection);
+      return r[onlyD] === 1 && r[shared] === 2;
+    }));
+
+  const t0 = Date.now();
+  const again = await restartNode(d.index); // returns once it is ready
+  console.log(`# same-id restart ready ${Date.now() - t0} ms after the kill`);
+  const D2 = await open(again);
+  const views = await waitFor("the old incarnation's counts gone from every node", async () => {
+    const ls = (await Promise.all([...clients, D2].map(list))).map((l) => roomsOf(l, index, collection));
+    return ls.every((r) => !(onlyD in r) && r[shared] === 1) && ls;
+  }, evictionMs + 5000, 20);
+  console.log(`# same-id restart: old counts gone ${Date.now() - t0} ms after the kill`);
+  for (const r of views) assert.deepEqual(Object.keys(r), [shared]);
+
+  // The restarted node routes to A, and its own new subscribers are reached.
+  await D2.realtime.publish(index, collection, { license: "shared", via: "D2" });
+  assert.equal((await onA.next()).result._source.via, "D2");
+  const onD2 = new Inbox();
+  const room = await D2.realtime.subscribe(index, collection, { equals: { license: "D2" } }, onD2.push);
+  await waitFor("D2's room on B", async () => (await clients[1].realtime.count(room)) === 1);
+  await clients[1].realtime.publish(index, collection, { license: "D2" });
+  assert.equal((await onD2.next()).action, "publish");
+  await clients[0].realtime.unsubscribe(shared);
+  await killNode(again.index);
 });
 
 test("SIGSTOP past the eviction timeout, SIGCONT: existing clients are notified again without resubscribing", { skip: !controlEnabled }, async () => {
