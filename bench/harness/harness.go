@@ -154,6 +154,8 @@ func Run(ctx context.Context, cfg Config) (*Report, []string, error) {
 		servers := max(2, slices.Max(cfg.RealtimeNodes))
 		log.Info("peer: socket.io + redis-streams-adapter", slog.Int("servers", servers))
 		r.Peers = append(r.Peers, runSocketIO(ctx, cfg, rc.Addrs(), servers))
+		log.Info("peer: centrifuge, Redis broker", slog.Int("servers", servers))
+		r.Peers = append(r.Peers, runCentrifuge(ctx, cfg, rc.Addrs(), servers, logDir))
 	}
 
 	httpClient.CloseIdleConnections()

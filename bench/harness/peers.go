@@ -58,8 +58,33 @@ func runSocketIO(ctx context.Context, cfg Config, redis []string, servers int) P
 		run.Error = fmt.Errorf("%w: npm dependencies missing: run `cd %s && npm ci`", ErrPeerSetup, dir).Error()
 		return run
 	}
+	return runPeer(ctx, cfg, run, dir, "node", "peer.js", redis)
+}
+
+// runCentrifuge measures Centrifuge with its Redis broker (default: plain
+// PUBLISH) from bench/peers/centrifuge, a separate Go module built into
+// tmpDir.
+func runCentrifuge(ctx context.Context, cfg Config, redis []string, servers int, tmpDir string) PeerRun {
+	run := PeerRun{Peer: "centrifuge", Version: "centrifuge v0.40.1, Redis broker (PUBLISH)", Servers: servers}
+	dir := filepath.Join(cfg.PeersDir, "centrifuge")
+	bin := filepath.Join(tmpDir, "centrifuge-peer")
+	bctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	build := exec.CommandContext(bctx, "go", "build", "-o", bin, ".")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=readonly")
+	if out, err := build.CombinedOutput(); err != nil {
+		run.Error = fmt.Errorf("%w: go build in %s: %v: %s (run `cd %s && go mod download`)", ErrPeerSetup, dir, err, lastLines(string(out), 3), dir).Error()
+		return run
+	}
+	return runPeer(ctx, cfg, run, dir, bin, "", redis)
+}
+
+// runPeer runs a peer's bench mode (program [script] bench ...) in dir and
+// turns its JSON output into run.Runs.
+func runPeer(ctx context.Context, cfg Config, run PeerRun, dir, program, script string, redis []string) PeerRun {
 	var ports []string
-	for range servers {
+	for range run.Servers {
 		p, err := freePort()
 		if err != nil {
 			run.Error = err.Error()
@@ -76,16 +101,21 @@ func runSocketIO(ctx context.Context, cfg Config, redis []string, servers int) P
 	bound := 40*time.Second + time.Duration(len(rates))*(cfg.Duration+cfg.Drain+5*time.Second)
 	cctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
-	cmd := exec.CommandContext(cctx, "node", "peer.js", "bench", "--redis", strings.Join(redis, ","),
+	var args []string
+	if script != "" {
+		args = append(args, script)
+	}
+	args = append(args, "bench", "--redis", strings.Join(redis, ","),
 		"--ports", strings.Join(ports, ","), "--rates", strings.Join(rs, ","),
 		"--secs", strconv.FormatFloat(cfg.Duration.Seconds(), 'f', -1, 64),
-		"--drain", strconv.FormatFloat(cfg.Drain.Seconds(), 'f', -1, 64), "--stream", "scbench-peers-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+		"--drain", strconv.FormatFloat(cfg.Drain.Seconds(), 'f', -1, 64))
+	cmd := exec.CommandContext(cctx, program, args...)
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		run.Error = fmt.Sprintf("peer.js: %v: %s", err, lastLines(stderr.String(), 5))
+		run.Error = fmt.Sprintf("%s: %v: %s", run.Peer, err, lastLines(stderr.String(), 5))
 		return run
 	}
 	var res struct {
@@ -106,7 +136,7 @@ func runSocketIO(ctx context.Context, cfg Config, redis []string, servers int) P
 		for i, us := range r.LatenciesUs {
 			lat[i] = time.Duration(us * float64(time.Microsecond))
 		}
-		l := LatencyRun{Workload: run.Peer + "-cross-node", Nodes: servers, PublishNode: 0, SubscribeNodes: []int{1},
+		l := LatencyRun{Workload: run.Peer + "-cross-node", Nodes: run.Servers, PublishNode: 0, SubscribeNodes: []int{1},
 			SubscribersPerNode: 1, TargetRate: r.Rate, Sent: r.Sent, Expected: int64(r.Sent), Delivered: int64(len(lat)),
 			Lost: max(0, int64(r.Sent)-int64(len(lat))), Latency: Summarize(lat), Histogram: NewHistogram(lat)}
 		if r.Secs > 0 {
