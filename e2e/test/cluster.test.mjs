@@ -434,3 +434,22 @@ test("kill -9 of the {sc} Redis master during writes: every subscription is noti
     return `kill -9 of the {sc} master: Redis ${r.old} → ${r.new} promoted after ${r.promotedMs} ms, old one back as replica`;
   }, { allowErrors: true });
 });
+
+test("no ghost rooms: once every client of this file is gone, no node lists a room of its index", { skip: !controlEnabled }, async () => {
+  const live = await runningNodes();
+  const ks = await Promise.all(live.map((n) => connectTo(n)));
+  const leftovers = async () => (await Promise.all(ks.map(list))).map((l) =>
+    Object.values(l[index] ?? {}).reduce((sum, rooms) => sum + Object.keys(rooms).length, 0));
+  const before = await leftovers();
+  assert.ok(before.every((x) => x > 0), `rooms of earlier tests still subscribed: ${before}`);
+  for (const k of opened.splice(0)) k.disconnect();
+  opened.push(...ks);
+  const t0 = Date.now();
+  try {
+    await waitFor("empty lists on every node", async () => (await leftovers()).every((x) => x === 0), 5000, 50);
+  } catch (e) {
+    assert.fail(`rooms left per node ${live.map((n) => n.index).join(",")}: ${(await leftovers()).join(",")}: ${e.message}`);
+  }
+  console.log(`# lists empty on nodes ${live.map((n) => n.index).join(", ")} ${Date.now() - t0} ms after the disconnections`);
+  clients = ks; // for the index deletion in after()
+});
