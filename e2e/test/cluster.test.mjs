@@ -9,6 +9,8 @@ import {
   startNode, killNode, stopNode, contNode, readyOf, failover, killMaster, metric, restartNode,
 } from "../lib/cluster.mjs";
 
+// Run outside run.mjs (no control server), these tests say why they skip.
+const skipWithoutStack = { skip: controlEnabled ? false : "needs the stack's control server: run with `npm test`" };
 const index = uniqueName("e2e-cluster");
 const opened = [];
 let abc; // the first three nodes
@@ -46,7 +48,7 @@ after(async () => {
   for (const k of opened) k.disconnect();
 });
 
-test("writes through B and C notify a subscriber on A; count is cluster-wide", { skip: !controlEnabled }, async () => {
+test("writes through B and C notify a subscriber on A; count is cluster-wide", skipWithoutStack, async () => {
   const collection = "notify";
   await ensureCollection(collection);
   const [A, B, C] = clients;
@@ -101,7 +103,7 @@ test("writes through B and C notify a subscriber on A; count is cluster-wide", {
     (await Promise.all(clients.map(list))).every((l) => !(room in roomsOf(l, index, collection))));
 });
 
-test("realtime:join of a room created on another node, and user notifications across nodes", { skip: !controlEnabled }, async () => {
+test("realtime:join of a room created on another node, and user notifications across nodes", skipWithoutStack, async () => {
   const collection = "join";
   await ensureCollection(collection);
   const [A, B, C] = clients;
@@ -144,7 +146,7 @@ test("realtime:join of a room created on another node, and user notifications ac
   await A.realtime.unsubscribe(room);
 });
 
-test("kill -9 of a node drops its counts and its rooms on every node", { skip: !controlEnabled }, async () => {
+test("kill -9 of a node drops its counts and its rooms on every node", skipWithoutStack, async () => {
   const collection = "kill";
   await ensureCollection(collection);
   const victim = await startNode();
@@ -178,7 +180,7 @@ test("kill -9 of a node drops its counts and its rooms on every node", { skip: !
   await clients[0].realtime.unsubscribe(shared);
 });
 
-test("kill -9 and restart with the same node id before the eviction timeout: no ghost counts", { skip: !controlEnabled }, async () => {
+test("kill -9 and restart with the same node id before the eviction timeout: no ghost counts", skipWithoutStack, async () => {
   const collection = "restart";
   await ensureCollection(collection);
   const d = await startNode();
@@ -217,7 +219,7 @@ test("kill -9 and restart with the same node id before the eviction timeout: no 
   await killNode(again.index);
 });
 
-test("SIGSTOP past the eviction timeout, SIGCONT: existing clients are notified again without resubscribing", { skip: !controlEnabled }, async () => {
+test("SIGSTOP past the eviction timeout, SIGCONT: existing clients are notified again without resubscribing", skipWithoutStack, async () => {
   const collection = "stop";
   await ensureCollection(collection);
   const [A, B] = clients;
@@ -278,7 +280,7 @@ test("SIGSTOP past the eviction timeout, SIGCONT: existing clients are notified 
   assert.equal(n.result._source.via, "C");
 });
 
-test("1,000 rooms over three nodes: a joining node lists them all and its writes notify every node", { skip: !controlEnabled }, async () => {
+test("1,000 rooms over three nodes: a joining node lists them all and its writes notify every node", skipWithoutStack, async () => {
   const collection = "thousand";
   const rooms = 1000;
   await ensureCollection(collection);
@@ -419,7 +421,7 @@ async function writesDuringFault(collection, fault, { allowErrors = false } = {}
   for (const k of ks) k.disconnect();
 }
 
-test("CLUSTER FAILOVER of the {sc} master during writes: every subscription is still notified", { skip: !controlEnabled }, async () => {
+test("CLUSTER FAILOVER of the {sc} master during writes: every subscription is still notified", skipWithoutStack, async () => {
   await writesDuringFault("failover", async () => {
     const fo = await failover("{sc}");
     assert.notEqual(fo.new, fo.old);
@@ -427,7 +429,7 @@ test("CLUSTER FAILOVER of the {sc} master during writes: every subscription is s
   });
 });
 
-test("kill -9 of the {sc} Redis master during writes: every subscription is notified after the promotion", { skip: !controlEnabled }, async () => {
+test("kill -9 of the {sc} Redis master during writes: every subscription is notified after the promotion", skipWithoutStack, async () => {
   await writesDuringFault("killmaster", async () => {
     const r = await killMaster("{sc}");
     assert.notEqual(r.new, r.old);
@@ -435,7 +437,7 @@ test("kill -9 of the {sc} Redis master during writes: every subscription is noti
   }, { allowErrors: true });
 });
 
-test("no ghost rooms: once every client of this file is gone, no node lists a room of its index", { skip: !controlEnabled }, async () => {
+test("no ghost rooms: once every client of this file is gone, no node lists a room of its index", skipWithoutStack, async () => {
   const live = await runningNodes();
   const ks = await Promise.all(live.map((n) => connectTo(n)));
   const leftovers = async () => (await Promise.all(ks.map(list))).map((l) =>
