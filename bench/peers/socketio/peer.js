@@ -97,9 +97,11 @@ async function bench(a) {
     out.push({ rate, sent: r.sent, secs: r.secs, latenciesUs: cur.lat });
   }
   sock.close();
-  process.stdout.write(JSON.stringify({ runs: out }) + "\n");
-  killAll();
-  process.exit(0);
+  // stdout is a pipe under the harness: exit only once the write is flushed.
+  process.stdout.write(JSON.stringify({ runs: out }) + "\n", () => {
+    killAll();
+    process.exit(0);
+  });
 }
 
 const a = args();
