@@ -162,7 +162,8 @@ func fanoutGoal(r *Report) Goal {
 			bound = "≥ "
 		}
 		ratio := float64(ours.MaxSustainedRate) / float64(sio.MaxSustainedRate)
-		parts = append(parts, fmt.Sprintf("socket.io %d servers: %s%d msg/s; ratio fanout-cross-node %d node(s) / socket.io %.2f", sio.Servers, bound, sio.MaxSustainedRate, ours.Nodes, ratio))
+		parts = append(parts, fmt.Sprintf("socket.io %d servers, 1 subscriber: %s%d msg/s; ratio fanout-cross-node %d node(s) × %d subscribers / socket.io %.2f",
+			sio.Servers, bound, sio.MaxSustainedRate, ours.Nodes, ours.SubscribersPerNode, ratio))
 		g.Met = yesNo(ratio >= 2)
 		if sio.TopPassed {
 			g.Met += " (socket.io passed the top of the ladder: ratio is an upper bound)"

@@ -228,13 +228,13 @@ func TestGoals(t *testing.T) {
 	// Peers: ours p99 1 ms at 1k vs socket.io 3 ms → 0.33; 6 vs 10 ms at 10k → 0.6.
 	r.Peers = []PeerRun{{Peer: "socketio", Servers: 2, MaxSustainedRate: 5000, Runs: []LatencyRun{
 		lat("socketio-cross-node", 1000, 1, 0.5, 3), lat("socketio-cross-node", 10000, 1, 1, 10)}}}
-	r.Fanout = []FanoutRun{{Workload: "fanout-cross-node", Nodes: 2, MaxSustainedRate: 20000}}
+	r.Fanout = []FanoutRun{{Workload: "fanout-cross-node", Nodes: 2, SubscribersPerNode: 10, MaxSustainedRate: 20000}}
 	g = Goals(r)
 	assert.Equal(t, "no (one peer only)", g[2].Met, g[2].Measured)
 	assert.Contains(t, g[2].Measured, "Centrifuge not measured")
 	assert.Contains(t, g[2].Measured, "1000 msg/s: 1.000 vs socket.io 3.000 ms (ratio 0.33)")
 	assert.Equal(t, "yes", g[3].Met, g[3].Measured) // 20000 / 5000 = 4
-	assert.Contains(t, g[3].Measured, "ratio fanout-cross-node 2 node(s) / socket.io 4.00")
+	assert.Contains(t, g[3].Measured, "ratio fanout-cross-node 2 node(s) × 10 subscribers / socket.io 4.00")
 	r.Peers[0].Runs[1].Latency.P99Ms = 20 // 6 / 20 = 0.3 ≤ 0.5
 	r.Peers = append(r.Peers, PeerRun{Peer: "centrifuge", Runs: []LatencyRun{lat("centrifuge-cross-node", 1000, 1, 0.3, 40)}})
 	g = Goals(r)
