@@ -66,3 +66,53 @@ func TestServiceAcrossNodes(t *testing.T) {
 	assert.Equal(t, "out", onB.all()[2]["user"])
 	allSee(t, map[string]int{sub.RoomID: 1}, nodes...)
 }
+
+// TestUserNotificationsCarryOriginCount pins Kuzzle's behaviour: a user
+// notification carries the room's subscriber count on the node where the
+// user came or went, not the cluster's (reference/kuzzle-api-and-cluster.md
+// "User notification on subscribe": <local room size>;
+// reference/kuzzle-plugin-cluster.md cluster:notify:user).
+func TestUserNotificationsCarryOriginCount(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	nodes := startNodes(t, client, prefix, "a", "b")
+	svc := make([]*realtime.Service, len(nodes))
+	for i, tn := range nodes {
+		svc[i] = realtime.NewService(realtime.ServiceConfig{NodeID: tn.n.ID()}, tn.hub, tn.reg, tn.router,
+			realtime.NewRedisOutState(client, prefix, time.Minute))
+	}
+	ctx := context.Background()
+	f := filter(t, "idx", "coll", `{"equals":{"topic":"count"}}`)
+	o := realtime.Origin{Controller: "realtime", Action: "subscribe", Protocol: "websocket", Index: "idx", Collection: "coll"}
+	count := func(m map[string]any) any { return m["result"].(map[string]any)["count"] }
+
+	// Two subscribers on B, one wanting user notifications; A must know
+	// them before its own subscriber arrives.
+	watcher := &recConn{id: "b-watcher"}
+	sub, err := svc[1].Subscribe(ctx, watcher, f, realtime.Options{Users: "all"}, o)
+	require.NoError(t, err)
+	_, err = svc[1].Subscribe(ctx, &recConn{id: "b-other"}, f, realtime.Options{}, o)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return watcher.len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, float64(2), count(watcher.all()[0]))
+	require.Eventually(t, func() bool { n, ok := svc[0].Count(sub.RoomID); return ok && n == 2 }, 5*time.Second, 5*time.Millisecond)
+
+	// A's subscriber: A has one local subscriber (the cluster three).
+	_, err = svc[0].Subscribe(ctx, &recConn{id: "a-1"}, f, realtime.Options{}, o)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return watcher.len() == 2 }, 5*time.Second, 5*time.Millisecond)
+	in := watcher.all()[1]
+	assert.Equal(t, "in", in["user"])
+	assert.Equal(t, "a", in["node"])
+	assert.Equal(t, float64(1), count(in))
+
+	// A's subscriber leaves: A has none left (the cluster two).
+	require.NoError(t, svc[0].Unsubscribe(ctx, "a-1", sub.RoomID, "websocket"))
+	require.Eventually(t, func() bool { return watcher.len() == 3 }, 5*time.Second, 5*time.Millisecond)
+	out := watcher.all()[2]
+	assert.Equal(t, "out", out["user"])
+	assert.Equal(t, float64(0), count(out))
+	n, ok := svc[0].Count(sub.RoomID)
+	assert.True(t, ok)
+	assert.Equal(t, 2, n, "realtime:count stays cluster-wide")
+}
