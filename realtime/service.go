@@ -36,6 +36,11 @@ type Change struct {
 type ServiceConfig struct {
 	NodeID string       // the "node" field of notifications
 	Logger *slog.Logger // nil discards
+	// WaitForMissingRooms is how long Join waits before its one retry when
+	// the room is unknown to this node, which may not have seen yet a room
+	// just created on another node (the seed plugin's
+	// timers.waitForMissingRooms, 500 ms there). 0 (default): no retry.
+	WaitForMissingRooms time.Duration
 }
 
 // Service is the realtime entry point of the API: subscriptions with their
@@ -74,8 +79,19 @@ func (s *Service) Subscribe(ctx context.Context, conn Conn, f *koncorde.Filter, 
 	return sub, s.userIn(ctx, sub, o, conn.ID())
 }
 
-// Join subscribes conn to an existing room; see Subscribe.
+// Join subscribes conn to an existing room; see Subscribe. An unknown room
+// is looked up once more after ServiceConfig.WaitForMissingRooms before
+// ErrRoomNotFound is returned.
 func (s *Service) Join(ctx context.Context, conn Conn, roomID string, opts Options, o Origin) (Subscription, error) {
+	if _, ok := s.reg.Room(roomID); !ok && s.cfg.WaitForMissingRooms > 0 {
+		t := time.NewTimer(s.cfg.WaitForMissingRooms)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return Subscription{}, ctx.Err()
+		}
+	}
 	if info, ok := s.reg.Room(roomID); ok {
 		o.Index, o.Collection = info.Index, info.Collection
 	}

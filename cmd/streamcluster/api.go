@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,9 @@ type apiDeps struct {
 	Prefix     string                // key prefix of the cluster ("sc")
 	Storage    string                // "redis" or "elasticsearch"
 	ESURL      string                // Elasticsearch URL when Storage is "elasticsearch"
+	// WaitForMissingRooms: realtime:join waits this long, then retries
+	// once, for a room this node has not seen yet (0: no retry).
+	WaitForMissingRooms time.Duration
 }
 
 // mountAPI registers the Kuzzle API (HTTP routes and the WebSocket upgrade
@@ -58,7 +62,7 @@ func mountAPI(ctx context.Context, e *echo.Echo, d apiDeps) (func(context.Contex
 	if err != nil {
 		return nil, errors.Join(err, store.Close())
 	}
-	rt := realtime.NewService(realtime.ServiceConfig{NodeID: d.NodeID, Logger: d.Logger},
+	rt := realtime.NewService(realtime.ServiceConfig{NodeID: d.NodeID, Logger: d.Logger, WaitForMissingRooms: d.WaitForMissingRooms},
 		hub, reg, router, realtime.NewRedisOutState(d.Redis, prefix, 0))
 	srv, err := api.NewServer(api.Config{
 		NodeID:   d.NodeID,

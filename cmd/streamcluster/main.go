@@ -162,7 +162,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	})
 	closeAPI, err := mountAPI(ctx, e, apiDeps{
 		Redis: client, Logger: log, Ready: n.Ready, NodeID: n.ID(), Prefix: cfg.Prefix, Node: n, Registerer: reg,
-		Storage: cfg.Storage, ESURL: cfg.ESURL,
+		Storage: cfg.Storage, ESURL: cfg.ESURL, WaitForMissingRooms: cfg.WaitForMissingRooms,
 	})
 	if err != nil {
 		return fmt.Errorf("api: %w", err)

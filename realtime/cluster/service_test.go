@@ -116,3 +116,51 @@ func TestUserNotificationsCarryOriginCount(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, 2, n, "realtime:count stays cluster-wide")
 }
+
+// TestJoinWaitsForMissingRoom checks realtime:join on a node that has not
+// seen yet a room created on another: it retries once after
+// WaitForMissingRooms, then answers ErrRoomNotFound.
+func TestJoinWaitsForMissingRoom(t *testing.T) {
+	client := newClient(t)
+	prefix := rediscluster.UniquePrefix(t)
+	nodes := startNodes(t, client, prefix, "a", "b")
+	const wait = 2 * time.Second
+	svc := make([]*realtime.Service, len(nodes))
+	for i, tn := range nodes {
+		svc[i] = realtime.NewService(realtime.ServiceConfig{NodeID: tn.n.ID(), WaitForMissingRooms: wait}, tn.hub, tn.reg, tn.router,
+			realtime.NewRedisOutState(client, prefix, time.Minute))
+	}
+	ctx := context.Background()
+	f := filter(t, "idx", "coll", `{"equals":{"topic":"late"}}`)
+	o := realtime.Origin{Controller: "realtime", Action: "subscribe", Protocol: "websocket", Index: "idx", Collection: "coll"}
+
+	// B's join starts before A creates the room.
+	type result struct {
+		sub realtime.Subscription
+		err error
+	}
+	joined := make(chan result, 1)
+	onB := &recConn{id: "b-joiner"}
+	go func() {
+		sub, err := svc[1].Join(ctx, onB, f.RoomID(), realtime.Options{}, o)
+		joined <- result{sub, err}
+	}()
+	_, err := svc[0].Subscribe(ctx, &recConn{id: "a-1"}, f, realtime.Options{}, o)
+	require.NoError(t, err)
+	r := <-joined
+	require.NoError(t, r.err)
+	assert.Equal(t, f.RoomID(), r.sub.RoomID)
+	require.Eventually(t, func() bool { n, ok := svc[0].Count(f.RoomID()); return ok && n == 2 }, 5*time.Second, 5*time.Millisecond)
+
+	// A room nobody creates: not found, after the wait.
+	start := time.Now()
+	_, err = svc[1].Join(ctx, &recConn{id: "b-2"}, "no-such-room", realtime.Options{}, o)
+	require.ErrorIs(t, err, realtime.ErrRoomNotFound)
+	assert.GreaterOrEqual(t, time.Since(start), wait)
+
+	// A cancelled context ends the wait.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = svc[1].Join(cctx, &recConn{id: "b-3"}, "no-such-room", realtime.Options{}, o)
+	require.ErrorIs(t, err, context.Canceled)
+}
