@@ -94,7 +94,10 @@
 // registered by Node.Handle (in stream order, on the driver goroutine) and
 // reloads its state on Node.OnSync (join, rejoin, resync; on rejoin it
 // re-announces its live local state). Handlers for NodeLeft and NodeEvicted
-// let it drop a departed node's share of the state. Extra keys to wipe on
+// let it drop a departed node's share of the state: a NodeLeft entry's
+// Entry.Node is the node that left; a NodeEvicted entry's Entry.Node is the
+// evictor and its Data the JSON of a NodeEvicted value, whose ID is the
+// evicted node. Extra keys to wipe on
 // Reset go in Config.ResetKeys.
 //
 // # Usage

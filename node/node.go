@@ -676,7 +676,7 @@ func (n *Node) apply(e Entry, now time.Time) bool {
 		n.removeLocked(e.Node, e.Incarnation)
 		n.log.Info("peer left", slog.String("peer", e.Node))
 	case TypeNodeEvicted:
-		var ev evictedData
+		var ev NodeEvicted
 		if err := json.Unmarshal(e.Data, &ev); err != nil {
 			n.log.Error("NodeEvicted: bad data", slog.Any("err", err))
 			return true
@@ -703,11 +703,13 @@ type heartbeatData struct {
 	Seq   int64 `json:"seq"` // last sequence number the sender applied
 }
 
-type evictedData struct {
-	ID          string `json:"id"`
-	Incarnation string `json:"incarnation"`
-	Reason      string `json:"reason"`
-	SilenceMs   int64  `json:"silenceMs"`
+// NodeEvicted is the JSON payload (Entry.Data) of a TypeNodeEvicted entry.
+// Entry.Node of that entry is the evictor; ID is the evicted node.
+type NodeEvicted struct {
+	ID          string `json:"id"`          // the evicted node
+	Incarnation string `json:"incarnation"` // its incarnation, decimal (a uint64 as a string)
+	Reason      string `json:"reason"`      // e.g. "heartbeat timeout"
+	SilenceMs   int64  `json:"silenceMs"`   // how long it had been silent, in milliseconds
 }
 
 // heartbeat appends this node's heartbeat; a fenced reply means this node
@@ -762,7 +764,7 @@ func (n *Node) evictSuspects(ctx context.Context) {
 	for _, s := range n.det.Suspects(now) {
 		// The evictor encodes NodeEvicted (sender: itself) before the
 		// script decides; the script appends it only when it evicts.
-		data, err := json.Marshal(evictedData{
+		data, err := json.Marshal(NodeEvicted{
 			ID: s.ID, Incarnation: strconv.FormatUint(s.Incarnation, 10), Reason: "heartbeat timeout", SilenceMs: s.Silence.Milliseconds(),
 		})
 		if err != nil {

@@ -387,14 +387,9 @@ func (r *Registry) handleLeft(ctx context.Context, e node.Entry) error {
 	return r.departed(ctx, e, e.Node)
 }
 
-// evicted is the part of node's NodeEvicted payload the registry reads.
-type evicted struct {
-	ID string `json:"id"`
-}
-
 // handleEvicted drops the counts of an evicted node.
 func (r *Registry) handleEvicted(ctx context.Context, e node.Entry) error {
-	var ev evicted
+	var ev node.NodeEvicted
 	if err := json.Unmarshal(e.Data, &ev); err != nil || ev.ID == "" {
 		return fmt.Errorf("cluster: %s entry without a node id: %w", node.TypeNodeEvicted, err)
 	}
