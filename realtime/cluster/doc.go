@@ -99,6 +99,19 @@
 // (RouterStats.Gaps, streamcluster_realtime_inbox_gaps_total) and late ones
 // (Late); Gaps - Late is what was lost.
 //
+// # Cluster-wide events
+//
+// Events (NewEvents before Run) lets Go code embedding a node send its own
+// events: Broadcast(ctx, event, payload) appends one "Event" control entry
+// through a fenced node.Mutate, and every member, the sender included, runs
+// the On(event, handler) handlers with the sender's id, in control stream
+// order, on the node's driver goroutine. It lives here rather than in node
+// because node knows only its own entry types and Mutations: an event is
+// one more replicated entry type built on node's public API, like the
+// registry's, and node stays free of application payloads. A fenced node
+// (evicted, rejoining) gets node.ErrFenced from Broadcast; entries read
+// during a resync gap are lost to it like any control entry.
+//
 // # Usage
 //
 //	n, _ := node.New(client, node.Config{ResetKeys: cluster.ResetKeys(streams.NewKeys(prefix)), ...})

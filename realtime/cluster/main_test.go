@@ -64,6 +64,7 @@ type testNode struct {
 	reg    *cluster.Registry
 	hub    *realtime.Hub
 	router *cluster.Router
+	events *cluster.Events
 	cancel context.CancelFunc
 	done   chan struct{}
 	once   sync.Once
@@ -131,8 +132,10 @@ func startNodeWith(t testing.TB, client rueidis.Client, prefix, id string, o nod
 	hub := realtime.NewHub(realtime.HubConfig{}, reg)
 	router, err := cluster.NewRouter(client, n, reg, hub, cluster.RouterConfig{Registerer: prom})
 	require.NoError(t, err)
+	events, err := cluster.NewEvents(n, nil)
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	tn := &testNode{n: n, reg: reg, hub: hub, router: router, cancel: cancel, done: make(chan struct{})}
+	tn := &testNode{n: n, reg: reg, hub: hub, router: router, events: events, cancel: cancel, done: make(chan struct{})}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
