@@ -35,6 +35,9 @@ type Config struct {
 	Timeout time.Duration
 	// Logger (default: discarded).
 	Logger *slog.Logger
+	// Shutdown asks every node of the cluster to leave gracefully and its
+	// process to exit, for POST /_plugin/cluster/shutdown (nil: no route).
+	Shutdown func(ctx context.Context) error
 }
 
 // Register adds the routes to e.
@@ -50,6 +53,9 @@ func Register(e *echo.Echo, c Config) {
 		e.GET(prefix+"/health", h.health)
 		e.GET(prefix+"/status", h.status)
 		e.POST(prefix+"/reset", h.reset)
+		if c.Shutdown != nil {
+			e.POST(prefix+"/shutdown", h.shutdown)
+		}
 	}
 	e.GET("/_healthcheck", h.healthcheck)
 	e.GET("/_ready", h.ready)
@@ -196,4 +202,16 @@ func (h *handlers) ready(c echo.Context) error {
 		return h.send(c, "server", "ready", e.Status, nil, &e)
 	}
 	return h.send(c, "server", "ready", http.StatusOK, "ok", nil)
+}
+
+func (h *handlers) shutdown(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), h.c.Timeout)
+	defer cancel()
+	if err := h.c.Shutdown(ctx); err != nil {
+		h.c.Logger.Error("shutdown", slog.Any("err", err))
+		e := errUnavailable
+		e.Message = "Shutdown failed: " + err.Error()
+		return h.send(c, "cluster/cluster", "shutdown", e.Status, nil, &e)
+	}
+	return h.send(c, "cluster/cluster", "shutdown", http.StatusOK, "ok", nil)
 }

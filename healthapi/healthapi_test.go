@@ -146,3 +146,23 @@ func TestResetAndLiveness(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, "test_total 0")
 }
+
+func TestShutdownRoute(t *testing.T) {
+	f := &fakeCluster{ready: true}
+	calls := 0
+	var shutdownErr error
+	e := echo.New()
+	Register(e, Config{Cluster: f, Ping: func(context.Context) error { return nil },
+		Shutdown: func(context.Context) error { calls++; return shutdownErr }})
+	code, env, _ := do(t, e, http.MethodPost, "/_plugin/cluster/shutdown")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "ok", env["result"])
+	assert.Equal(t, 1, calls)
+	shutdownErr = errors.New("fenced")
+	code, _, _ = do(t, e, http.MethodPost, "/_plugin/cluster/shutdown")
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+
+	// Without Config.Shutdown there is no such route.
+	code, _, _ = do(t, newEcho(f, func(context.Context) error { return nil }), http.MethodPost, "/_plugin/cluster/shutdown")
+	assert.NotEqual(t, http.StatusOK, code)
+}

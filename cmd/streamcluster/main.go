@@ -23,6 +23,7 @@ import (
 
 	"github.com/streamcluster/streamcluster/healthapi"
 	"github.com/streamcluster/streamcluster/node"
+	"github.com/streamcluster/streamcluster/realtime/cluster"
 	"github.com/streamcluster/streamcluster/streams"
 )
 
@@ -118,6 +119,9 @@ func connect(ctx context.Context, cfg Config, log *slog.Logger) (rueidis.Client,
 }
 
 // serve runs one node until ctx is done, then leaves the cluster.
+// shutdownEvent is the cluster event of POST /_plugin/cluster/shutdown.
+const shutdownEvent = "admin:shutdown"
+
 func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	log := newLogger(cfg, logOut)
 
@@ -149,11 +153,25 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		log.Warn("no shared secret: control entries are neither signed nor verified, so anything that can write to Redis can write membership events; set SC_SECRET (or plugins.cluster.secret) on every node")
 	}
 
+	// The cluster-wide shutdown: every node (this one included) cancels
+	// its serve context on the event, then stops gracefully like on SIGTERM.
+	ctx, cancelServe := context.WithCancel(ctx)
+	defer cancelServe()
+	events, err := cluster.NewEvents(n, log)
+	if err != nil {
+		return err
+	}
+	events.On(shutdownEvent, func(sender string, _ []byte) {
+		log.Info("cluster-wide shutdown", slog.String("by", sender))
+		cancelServe()
+	})
+
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	healthapi.Register(e, healthapi.Config{
-		Cluster: n,
+		Shutdown: func(ctx context.Context) error { return events.Broadcast(ctx, shutdownEvent, nil) },
+		Cluster:  n,
 		Ping: func(ctx context.Context) error {
 			return client.Do(ctx, client.B().Ping().Build()).Error()
 		},
