@@ -216,3 +216,22 @@ type Store interface {
 	// Close releases the store's resources. It is idempotent.
 	Close() error
 }
+
+// DeleteIndexes deletes, one by one through deleteIndex, the indexes among
+// names that exist, and returns them: Kuzzle's index:mDelete, which skips
+// unknown indexes. It stops at the first other error, returning what it
+// deleted so far. Stores implement MDeleteIndexes with it.
+func DeleteIndexes(ctx context.Context, names []string, deleteIndex func(context.Context, string) error) ([]string, error) {
+	deleted := []string{}
+	for _, name := range names {
+		err := deleteIndex(ctx, name)
+		switch {
+		case err == nil:
+			deleted = append(deleted, name)
+		case IsKind(err, ErrUnknownIndex):
+		default:
+			return deleted, err
+		}
+	}
+	return deleted, nil
+}

@@ -120,18 +120,7 @@ func (s *Store) ListIndexes(ctx context.Context) ([]string, error) {
 
 // MDeleteIndexes implements storage.Store.
 func (s *Store) MDeleteIndexes(ctx context.Context, names []string) ([]string, error) {
-	deleted := []string{}
-	for _, name := range names {
-		err := s.DeleteIndex(ctx, name)
-		switch {
-		case err == nil:
-			deleted = append(deleted, name)
-		case storage.IsKind(err, storage.ErrUnknownIndex):
-		default:
-			return deleted, err
-		}
-	}
-	return deleted, nil
+	return storage.DeleteIndexes(ctx, names, s.DeleteIndex)
 }
 
 // CreateCollection implements storage.Store. The real collection is
