@@ -4,46 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamcluster/streamcluster/koncorde"
+	"github.com/streamcluster/streamcluster/realtime/realtimetest"
 	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
 )
 
 var testCluster *rediscluster.Cluster
 
 func TestMain(m *testing.M) { os.Exit(rediscluster.RunTests(m, &testCluster)) }
-
-// recConn records what it is sent.
-type recConn struct {
-	id   string
-	mu   sync.Mutex
-	msgs []map[string]any
-}
-
-func (c *recConn) ID() string { return c.id }
-
-func (c *recConn) Send(p []byte) {
-	var m map[string]any
-	if err := json.Unmarshal(p, &m); err != nil {
-		panic(err)
-	}
-	c.mu.Lock()
-	c.msgs = append(c.msgs, m)
-	c.mu.Unlock()
-}
-
-func (c *recConn) take() []map[string]any {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.msgs
-	c.msgs = nil
-	return out
-}
 
 func filter(t *testing.T, index, coll, f string) *koncorde.Filter {
 	t.Helper()
@@ -93,24 +66,24 @@ func TestDocumentMessageKeyOrder(t *testing.T) {
 func TestSubscribeCountsAndUserNotifications(t *testing.T) {
 	ctx := context.Background()
 	s := newService(t)
-	a, b := &recConn{id: "a"}, &recConn{id: "b"}
+	a, b := realtimetest.NewConn("a"), realtimetest.NewConn("b")
 	f := filter(t, "i", "c", `{"equals":{"k":"v"}}`)
 	o := Origin{Controller: "realtime", Action: "subscribe", Index: "i", Collection: "c"}
 
 	subA, err := s.Subscribe(ctx, a, f, Options{Users: "all"}, o)
 	require.NoError(t, err)
 	require.Equal(t, f.RoomID()+"-111", subA.Channel)
-	require.Empty(t, a.take(), "a subscriber is not told of its own arrival")
+	require.Empty(t, a.Take(), "a subscriber is not told of its own arrival")
 
 	o.Volatile = json.RawMessage(`{"who":"b"}`)
 	subB, err := s.Subscribe(ctx, b, f, Options{}, o)
 	require.NoError(t, err)
 	require.Equal(t, subA.RoomID, subB.RoomID)
-	msgs := a.take()
+	msgs := a.Take()
 	require.Len(t, msgs, 1)
 	require.Equal(t, "in", msgs[0]["user"])
 	require.Equal(t, map[string]any{"count": float64(2)}, msgs[0]["result"])
-	require.Empty(t, b.take(), "b's channel has users:none")
+	require.Empty(t, b.Take(), "b's channel has users:none")
 
 	n, ok := s.Count(subA.RoomID)
 	require.True(t, ok)
@@ -122,10 +95,10 @@ func TestSubscribeCountsAndUserNotifications(t *testing.T) {
 	require.NoError(t, err)
 	n, _ = s.Count(subA.RoomID)
 	require.Equal(t, 2, n)
-	require.Empty(t, a.take())
+	require.Empty(t, a.Take())
 
 	require.NoError(t, s.RemoveConn(ctx, "b", "websocket"))
-	msgs = a.take()
+	msgs = a.Take()
 	require.Len(t, msgs, 1)
 	require.Equal(t, "out", msgs[0]["user"])
 	require.Equal(t, map[string]any{"who": "b"}, msgs[0]["volatile"])
@@ -139,10 +112,10 @@ func TestSubscribeCountsAndUserNotifications(t *testing.T) {
 func TestNotifyInAndOut(t *testing.T) {
 	ctx := context.Background()
 	s := newService(t)
-	all, in, out := &recConn{id: "all"}, &recConn{id: "in"}, &recConn{id: "out"}
+	all, in, out := realtimetest.NewConn("all"), realtimetest.NewConn("in"), realtimetest.NewConn("out")
 	f := filter(t, "i", "c", `{"range":{"n":{"gte":10}}}`)
 	o := Origin{Controller: "realtime", Action: "subscribe", Index: "i", Collection: "c"}
-	for c, scope := range map[*recConn]string{all: "all", in: "in", out: "out"} {
+	for c, scope := range map[*realtimetest.Conn]string{all: "all", in: "in", out: "out"} {
 		_, err := s.Subscribe(ctx, c, f, Options{Scope: scope}, o)
 		require.NoError(t, err)
 	}
@@ -150,9 +123,9 @@ func TestNotifyInAndOut(t *testing.T) {
 	change := func(n float64) []Change {
 		return []Change{{ID: "d", Source: map[string]any{"n": n}, Result: json.RawMessage(`{"_id":"d"}`)}}
 	}
-	scopes := func(c *recConn) []string {
+	scopes := func(c *realtimetest.Conn) []string {
 		var out []string
-		for _, m := range c.take() {
+		for _, m := range c.Take() {
 			out = append(out, m["scope"].(string)+":"+m["action"].(string))
 		}
 		return out
@@ -184,7 +157,7 @@ func TestTooManyRooms(t *testing.T) {
 	ctx := context.Background()
 	reg := NewLocalRegistry(koncorde.DefaultConfig())
 	hub := NewHub(HubConfig{MaxRooms: 1}, reg)
-	c := &recConn{id: "c"}
+	c := realtimetest.NewConn("c")
 	_, err := hub.Subscribe(ctx, c, "i", "c", filter(t, "i", "c", `{}`), Options{}, nil)
 	require.NoError(t, err)
 	_, err = hub.Subscribe(ctx, c, "i", "c", filter(t, "i", "c", `{"exists":"a"}`), Options{}, nil)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamcluster/streamcluster/realtime/cluster"
+	"github.com/streamcluster/streamcluster/realtime/realtimetest"
 	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
 	"github.com/streamcluster/streamcluster/streams"
 )
@@ -20,7 +21,7 @@ func TestCrossNodeDelivery(t *testing.T) {
 	nodes := startNodes(t, client, prefix, "a", "b", "c")
 	a, b, c := nodes[0], nodes[1], nodes[2]
 
-	onA := &recConn{id: "conn-a"}
+	onA := realtimetest.NewConn("conn-a")
 	f := filter(t, "idx", "coll", `{"equals":{"name":"x"}}`)
 	sub := subscribe(t, a, onA, f)
 	allSee(t, map[string]int{sub.RoomID: 1}, a, b, c)
@@ -28,8 +29,8 @@ func TestCrossNodeDelivery(t *testing.T) {
 	// A matching write through B reaches A's connection once.
 	rooms := write(t, b, "idx", "coll", map[string]any{"name": "x", "n": 1})
 	require.Equal(t, []string{sub.RoomID}, rooms)
-	require.Eventually(t, func() bool { return onA.len() == 1 }, 5*time.Second, 5*time.Millisecond)
-	got := onA.all()[0]
+	require.Eventually(t, func() bool { return onA.Len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	got := onA.All()[0]
 	assert.Equal(t, "document", got["type"])
 	assert.Equal(t, "in", got["scope"])
 	assert.Equal(t, "b", got["node"])
@@ -40,8 +41,8 @@ func TestCrossNodeDelivery(t *testing.T) {
 	assert.Empty(t, write(t, b, "idx", "coll", map[string]any{"name": "y"}))
 	assert.Empty(t, write(t, c, "idx", "other", map[string]any{"name": "x"}))
 	write(t, c, "idx", "coll", map[string]any{"name": "x", "n": 2})
-	require.Eventually(t, func() bool { return onA.len() == 2 }, 5*time.Second, 5*time.Millisecond)
-	assert.EqualValues(t, 2, onA.all()[1]["result"].(map[string]any)["_source"].(map[string]any)["n"])
+	require.Eventually(t, func() bool { return onA.Len() == 2 }, 5*time.Second, 5*time.Millisecond)
+	assert.EqualValues(t, 2, onA.All()[1]["result"].(map[string]any)["_source"].(map[string]any)["n"])
 
 	// C has no subscriber: its inbox got nothing. B and C sent one entry
 	// each, to A only; no gaps.
@@ -55,15 +56,15 @@ func TestCrossNodeDelivery(t *testing.T) {
 	// A subscriber on C too: a write through B reaches both, a write
 	// through A reaches its own connection directly and C's through C's
 	// inbox.
-	onC := &recConn{id: "conn-c"}
+	onC := realtimetest.NewConn("conn-c")
 	subscribe(t, c, onC, f)
 	allSee(t, map[string]int{sub.RoomID: 2}, a, b, c)
 	write(t, b, "idx", "coll", map[string]any{"name": "x"})
-	require.Eventually(t, func() bool { return onA.len() == 3 && onC.len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return onA.Len() == 3 && onC.Len() == 1 }, 5*time.Second, 5*time.Millisecond)
 	write(t, a, "idx", "coll", map[string]any{"name": "x"})
-	assert.Equal(t, 4, onA.len(), "local delivery is synchronous")
-	require.Eventually(t, func() bool { return onC.len() == 2 }, 5*time.Second, 5*time.Millisecond)
-	assert.Equal(t, 4, onA.len())
+	assert.Equal(t, 4, onA.Len(), "local delivery is synchronous")
+	require.Eventually(t, func() bool { return onC.Len() == 2 }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, 4, onA.Len())
 }
 
 func TestCountsListAndLeave(t *testing.T) {
@@ -75,7 +76,7 @@ func TestCountsListAndLeave(t *testing.T) {
 
 	fr := filter(t, "idx", "coll", `{"range":{"age":{"gte":18}}}`)
 	fs := filter(t, "idx", "coll", `{"exists":"email"}`)
-	a1, a2, b1, b2 := &recConn{id: "a1"}, &recConn{id: "a2"}, &recConn{id: "b1"}, &recConn{id: "b2"}
+	a1, a2, b1, b2 := realtimetest.NewConn("a1"), realtimetest.NewConn("a2"), realtimetest.NewConn("b1"), realtimetest.NewConn("b2")
 	r := subscribe(t, a, a1, fr).RoomID
 	subscribe(t, a, a2, fr)
 	subscribe(t, b, b1, fr)
@@ -124,9 +125,9 @@ func TestEvictedNodeCountsVanish(t *testing.T) {
 
 	f := filter(t, "idx", "coll", `{"equals":{"k":1}}`)
 	only := filter(t, "idx", "coll", `{"equals":{"k":2}}`)
-	r := subscribe(t, a, &recConn{id: "a1"}, f).RoomID
-	subscribe(t, b, &recConn{id: "b1"}, f)
-	o := subscribe(t, b, &recConn{id: "b2"}, only).RoomID
+	r := subscribe(t, a, realtimetest.NewConn("a1"), f).RoomID
+	subscribe(t, b, realtimetest.NewConn("b1"), f)
+	o := subscribe(t, b, realtimetest.NewConn("b2"), only).RoomID
 	allSee(t, map[string]int{r: 2, o: 1}, a, b, c)
 
 	// B dies without leaving: A and C evict it after the timeout.
@@ -150,10 +151,10 @@ func TestJoinerServesExistingRooms(t *testing.T) {
 	a, b := nodes[0], nodes[1]
 
 	want := map[string]int{}
-	conns := map[string]*recConn{}
+	conns := map[string]*realtimetest.Conn{}
 	for i, fs := range []string{`{"equals":{"k":1}}`, `{"equals":{"k":2}}`, `{"in":{"s":["p","q"]}}`} {
 		tn := nodes[i%2]
-		c := &recConn{id: "c" + fs}
+		c := realtimetest.NewConn("c" + fs)
 		sub := subscribe(t, tn, c, filter(t, "idx", "coll", fs))
 		want[sub.RoomID] = 1
 		conns[sub.RoomID] = c
@@ -165,7 +166,7 @@ func TestJoinerServesExistingRooms(t *testing.T) {
 	allSee(t, want, a, b, d)
 	rooms := write(t, d, "idx", "coll", map[string]any{"s": "q"})
 	require.Len(t, rooms, 1)
-	require.Eventually(t, func() bool { return conns[rooms[0]].len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return conns[rooms[0]].Len() == 1 }, 5*time.Second, 5*time.Millisecond)
 }
 
 func TestRejoinReannounces(t *testing.T) {
@@ -174,10 +175,10 @@ func TestRejoinReannounces(t *testing.T) {
 	nodes := startNodes(t, client, prefix, "a", "b")
 	a, b := nodes[0], nodes[1]
 
-	onA := &recConn{id: "a1"}
+	onA := realtimetest.NewConn("a1")
 	f := filter(t, "idx", "coll", `{"equals":{"k":1}}`)
 	r := subscribe(t, a, onA, f).RoomID
-	subscribe(t, b, &recConn{id: "b1"}, f)
+	subscribe(t, b, realtimetest.NewConn("b1"), f)
 	allSee(t, map[string]int{r: 2}, a, b)
 
 	// Reset wipes the control plane and the snapshot: every node is fenced,
@@ -194,7 +195,7 @@ func TestRejoinReannounces(t *testing.T) {
 	}, 10*time.Second, 10*time.Millisecond)
 	allSee(t, map[string]int{r: 2}, a, b)
 	write(t, b, "idx", "coll", map[string]any{"k": 1})
-	require.Eventually(t, func() bool { return onA.len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return onA.Len() == 1 }, 5*time.Second, 5*time.Millisecond)
 }
 
 func TestNoInboxIsRecreatedForADepartedNode(t *testing.T) {
@@ -207,7 +208,7 @@ func TestNoInboxIsRecreatedForADepartedNode(t *testing.T) {
 		return a.n.Ready() && b.n.Ready() && len(a.n.Members(context.Background())) == 2 && len(b.n.Members(context.Background())) == 2
 	}, 10*time.Second, 10*time.Millisecond)
 	f := filter(t, "idx", "coll", `{"equals":{"k":1}}`)
-	r := subscribe(t, b, &recConn{id: "b1"}, f).RoomID
+	r := subscribe(t, b, realtimetest.NewConn("b1"), f).RoomID
 	allSee(t, map[string]int{r: 1}, a, b)
 
 	// B dies and its inbox is gone (as the evictor deletes it) while A
@@ -227,7 +228,7 @@ func TestInboxSequenceGapsAreCounted(t *testing.T) {
 	client := newClient(t)
 	prefix := rediscluster.UniquePrefix(t)
 	a := startNodes(t, client, prefix, "a")[0]
-	onA := &recConn{id: "a1"}
+	onA := realtimetest.NewConn("a1")
 	r := subscribe(t, a, onA, filter(t, "idx", "coll", `{"equals":{"k":1}}`)).RoomID
 
 	// Entries of a sender "x" written straight into A's inbox: 1, 2, 5, 4
@@ -252,7 +253,7 @@ func TestInboxSequenceGapsAreCounted(t *testing.T) {
 	assert.EqualValues(t, 2, st.Gaps, "3 and 4 were skipped when 5 arrived")
 	assert.EqualValues(t, 1, st.Late, "4 arrived after 5")
 	var seqs []float64
-	for _, m := range onA.all() {
+	for _, m := range onA.All() {
 		seqs = append(seqs, m["seq"].(float64))
 		assert.Contains(t, m["room"], r, "delivered on the room's channel")
 	}
@@ -265,8 +266,8 @@ func TestFailedWriteIsRepaired(t *testing.T) {
 	nodes := startNodes(t, client, prefix, "a", "b")
 	a, b := nodes[0], nodes[1]
 	f := filter(t, "idx", "coll", `{"equals":{"k":1}}`)
-	r := subscribe(t, a, &recConn{id: "a1"}, f).RoomID
-	subscribe(t, a, &recConn{id: "a2"}, f)
+	r := subscribe(t, a, realtimetest.NewConn("a1"), f).RoomID
+	subscribe(t, a, realtimetest.NewConn("a2"), f)
 	allSee(t, map[string]int{r: 2}, a, b)
 
 	// The cluster write of an unsubscription fails: A's own count drops at

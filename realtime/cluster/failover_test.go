@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamcluster/streamcluster/realtime/realtimetest"
 	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
 	"github.com/streamcluster/streamcluster/streams"
 )
@@ -20,7 +21,7 @@ func TestFailoverKeepsSubscriptions(t *testing.T) {
 	prefix := rediscluster.UniquePrefix(t)
 	nodes := startNodes(t, client, prefix, "a", "b")
 	a, b := nodes[0], nodes[1]
-	onA := &recConn{id: "a1"}
+	onA := realtimetest.NewConn("a1")
 	f := filter(t, "idx", "coll", `{"equals":{"k":1}}`)
 	r := subscribe(t, a, onA, f).RoomID
 	allSee(t, map[string]int{r: 1}, a, b)
@@ -52,10 +53,10 @@ func TestFailoverKeepsSubscriptions(t *testing.T) {
 
 	require.Eventually(t, func() bool { return a.n.Ready() && b.n.Ready() }, 15*time.Second, 10*time.Millisecond)
 	allSee(t, map[string]int{r: 1}, a, b)
-	before := onA.len()
+	before := onA.Len()
 	require.Eventually(t, func() bool {
 		write(t, b, "idx", "coll", map[string]any{"k": 1})
-		return onA.len() > before
+		return onA.Len() > before
 	}, 15*time.Second, 50*time.Millisecond)
 	t.Logf("writes during the failovers: %d, delivered: %d, inbox stats on A: %+v", writes.Load(), before, a.router.Stats())
 }

@@ -27,37 +27,6 @@ var testCluster *rediscluster.Cluster
 
 func TestMain(m *testing.M) { os.Exit(rediscluster.RunTests(m, &testCluster)) }
 
-// recConn is a realtime.Conn that records the payloads it is sent.
-type recConn struct {
-	id   string
-	mu   sync.Mutex
-	msgs []map[string]any
-}
-
-func (c *recConn) ID() string { return c.id }
-
-func (c *recConn) Send(p []byte) {
-	var m map[string]any
-	if err := json.Unmarshal(p, &m); err != nil {
-		panic(err)
-	}
-	c.mu.Lock()
-	c.msgs = append(c.msgs, m)
-	c.mu.Unlock()
-}
-
-func (c *recConn) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.msgs)
-}
-
-func (c *recConn) all() []map[string]any {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]map[string]any(nil), c.msgs...)
-}
-
 // testNode is a node with its registry, hub and router, all running.
 type testNode struct {
 	n      *node.Node

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/streamcluster/streamcluster/realtime/realtimetest"
 	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
 )
 
@@ -42,11 +43,11 @@ func TestMetrics(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return a.n.Ready() && b.n.Ready() && len(a.n.Members(context.Background())) == 2 && len(b.n.Members(context.Background())) == 2
 	}, 10*time.Second, 10*time.Millisecond)
-	onA := &recConn{id: "a1"}
+	onA := realtimetest.NewConn("a1")
 	r := subscribe(t, a, onA, filter(t, "idx", "coll", `{"equals":{"k":1}}`)).RoomID
 	allSee(t, map[string]int{r: 1}, a, b)
 	write(t, b, "idx", "coll", map[string]any{"k": 1})
-	require.Eventually(t, func() bool { return onA.len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return onA.Len() == 1 }, 5*time.Second, 5*time.Millisecond)
 
 	for _, c := range []struct {
 		g    prometheus.Gatherer

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamcluster/streamcluster/realtime"
+	"github.com/streamcluster/streamcluster/realtime/realtimetest"
 	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
 )
 
@@ -30,14 +31,14 @@ func TestServiceAcrossNodes(t *testing.T) {
 
 	// A subscriber on B that wants user notifications, then one on A: B's
 	// connection is told of A's arrival through B's inbox.
-	onB := &recConn{id: "conn-b"}
+	onB := realtimetest.NewConn("conn-b")
 	_, err := svc[1].Subscribe(ctx, onB, f, realtime.Options{Users: "all"}, o)
 	require.NoError(t, err)
-	onA := &recConn{id: "conn-a"}
+	onA := realtimetest.NewConn("conn-a")
 	sub, err := svc[0].Subscribe(ctx, onA, f, realtime.Options{}, o)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return onB.len() == 1 }, 5*time.Second, 5*time.Millisecond)
-	in := onB.all()[0]
+	require.Eventually(t, func() bool { return onB.Len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	in := onB.All()[0]
 	assert.Equal(t, "user", in["type"])
 	assert.Equal(t, "in", in["user"])
 	assert.Equal(t, "a", in["node"])
@@ -51,19 +52,19 @@ func TestServiceAcrossNodes(t *testing.T) {
 	po := realtime.Origin{Controller: "realtime", Action: "publish", Protocol: "http", Index: "idx", Collection: "coll", Volatile: json.RawMessage(`{"v":1}`)}
 	require.NoError(t, svc[2].Publish(ctx, po, "", map[string]any{"topic": "sport"}, json.RawMessage(`{"_source":{"topic":"sport"}}`)))
 	require.NoError(t, svc[2].Publish(ctx, po, "", map[string]any{"topic": "news"}, json.RawMessage(`{"_source":{"topic":"news"}}`)))
-	require.Eventually(t, func() bool { return onA.len() == 1 && onB.len() == 2 }, 5*time.Second, 5*time.Millisecond)
-	doc := onA.all()[0]
+	require.Eventually(t, func() bool { return onA.Len() == 1 && onB.Len() == 2 }, 5*time.Second, 5*time.Millisecond)
+	doc := onA.All()[0]
 	assert.Equal(t, "document", doc["type"])
 	assert.Equal(t, "publish", doc["action"])
 	assert.Equal(t, map[string]any{"v": float64(1)}, doc["volatile"])
 	assert.Equal(t, "news", doc["result"].(map[string]any)["_source"].(map[string]any)["topic"])
-	assert.Equal(t, 2, onB.len())
+	assert.Equal(t, 2, onB.Len())
 
 	// A's connection closes: B's is told through its inbox, counts drop
 	// everywhere.
 	require.NoError(t, svc[0].RemoveConn(ctx, "conn-a", "websocket"))
-	require.Eventually(t, func() bool { return onB.len() == 3 }, 5*time.Second, 5*time.Millisecond)
-	assert.Equal(t, "out", onB.all()[2]["user"])
+	require.Eventually(t, func() bool { return onB.Len() == 3 }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, "out", onB.All()[2]["user"])
 	allSee(t, map[string]int{sub.RoomID: 1}, nodes...)
 }
 
@@ -88,28 +89,28 @@ func TestUserNotificationsCarryOriginCount(t *testing.T) {
 
 	// Two subscribers on B, one wanting user notifications; A must know
 	// them before its own subscriber arrives.
-	watcher := &recConn{id: "b-watcher"}
+	watcher := realtimetest.NewConn("b-watcher")
 	sub, err := svc[1].Subscribe(ctx, watcher, f, realtime.Options{Users: "all"}, o)
 	require.NoError(t, err)
-	_, err = svc[1].Subscribe(ctx, &recConn{id: "b-other"}, f, realtime.Options{}, o)
+	_, err = svc[1].Subscribe(ctx, realtimetest.NewConn("b-other"), f, realtime.Options{}, o)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return watcher.len() == 1 }, 5*time.Second, 5*time.Millisecond)
-	assert.Equal(t, float64(2), count(watcher.all()[0]))
+	require.Eventually(t, func() bool { return watcher.Len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, float64(2), count(watcher.All()[0]))
 	require.Eventually(t, func() bool { n, ok := svc[0].Count(sub.RoomID); return ok && n == 2 }, 5*time.Second, 5*time.Millisecond)
 
 	// A's subscriber: A has one local subscriber (the cluster three).
-	_, err = svc[0].Subscribe(ctx, &recConn{id: "a-1"}, f, realtime.Options{}, o)
+	_, err = svc[0].Subscribe(ctx, realtimetest.NewConn("a-1"), f, realtime.Options{}, o)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return watcher.len() == 2 }, 5*time.Second, 5*time.Millisecond)
-	in := watcher.all()[1]
+	require.Eventually(t, func() bool { return watcher.Len() == 2 }, 5*time.Second, 5*time.Millisecond)
+	in := watcher.All()[1]
 	assert.Equal(t, "in", in["user"])
 	assert.Equal(t, "a", in["node"])
 	assert.Equal(t, float64(1), count(in))
 
 	// A's subscriber leaves: A has none left (the cluster two).
 	require.NoError(t, svc[0].Unsubscribe(ctx, "a-1", sub.RoomID, "websocket"))
-	require.Eventually(t, func() bool { return watcher.len() == 3 }, 5*time.Second, 5*time.Millisecond)
-	out := watcher.all()[2]
+	require.Eventually(t, func() bool { return watcher.Len() == 3 }, 5*time.Second, 5*time.Millisecond)
+	out := watcher.All()[2]
 	assert.Equal(t, "out", out["user"])
 	assert.Equal(t, float64(0), count(out))
 	n, ok := svc[0].Count(sub.RoomID)
@@ -140,12 +141,12 @@ func TestJoinWaitsForMissingRoom(t *testing.T) {
 		err error
 	}
 	joined := make(chan result, 1)
-	onB := &recConn{id: "b-joiner"}
+	onB := realtimetest.NewConn("b-joiner")
 	go func() {
 		sub, err := svc[1].Join(ctx, onB, f.RoomID(), realtime.Options{}, o)
 		joined <- result{sub, err}
 	}()
-	_, err := svc[0].Subscribe(ctx, &recConn{id: "a-1"}, f, realtime.Options{}, o)
+	_, err := svc[0].Subscribe(ctx, realtimetest.NewConn("a-1"), f, realtime.Options{}, o)
 	require.NoError(t, err)
 	r := <-joined
 	require.NoError(t, r.err)
@@ -154,13 +155,13 @@ func TestJoinWaitsForMissingRoom(t *testing.T) {
 
 	// A room nobody creates: not found, after the wait.
 	start := time.Now()
-	_, err = svc[1].Join(ctx, &recConn{id: "b-2"}, "no-such-room", realtime.Options{}, o)
+	_, err = svc[1].Join(ctx, realtimetest.NewConn("b-2"), "no-such-room", realtime.Options{}, o)
 	require.ErrorIs(t, err, realtime.ErrRoomNotFound)
 	assert.GreaterOrEqual(t, time.Since(start), wait)
 
 	// A cancelled context ends the wait.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err = svc[1].Join(cctx, &recConn{id: "b-3"}, "no-such-room", realtime.Options{}, o)
+	_, err = svc[1].Join(cctx, realtimetest.NewConn("b-3"), "no-such-room", realtime.Options{}, o)
 	require.ErrorIs(t, err, context.Canceled)
 }

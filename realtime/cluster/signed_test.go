@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/streamcluster/streamcluster/realtime/cluster"
+	"github.com/streamcluster/streamcluster/realtime/realtimetest"
 	rediscluster "github.com/streamcluster/streamcluster/redis-cluster"
 	"github.com/streamcluster/streamcluster/streams"
 )
@@ -24,7 +25,7 @@ func TestSignedInboxes(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return a.n.Ready() && b.n.Ready() && len(a.n.Members(context.Background())) == 2 && len(b.n.Members(context.Background())) == 2
 	}, 10*time.Second, 10*time.Millisecond)
-	onA := &recConn{id: "a1"}
+	onA := realtimetest.NewConn("a1")
 	r := subscribe(t, a, onA, filter(t, "idx", "coll", `{"equals":{"k":1}}`)).RoomID
 	allSee(t, map[string]int{r: 1}, a, b)
 
@@ -38,8 +39,8 @@ func TestSignedInboxes(t *testing.T) {
 
 	// A signed one routed by B is delivered; the forged one never was.
 	write(t, b, "idx", "coll", map[string]any{"k": 1})
-	require.Eventually(t, func() bool { return onA.len() == 1 }, 5*time.Second, 5*time.Millisecond)
-	assert.Nil(t, onA.all()[0]["forged"])
-	assert.Equal(t, "b", onA.all()[0]["node"])
+	require.Eventually(t, func() bool { return onA.Len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	assert.Nil(t, onA.All()[0]["forged"])
+	assert.Equal(t, "b", onA.All()[0]["node"])
 	assert.EqualValues(t, 1, a.router.Stats().Received)
 }
