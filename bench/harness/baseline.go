@@ -161,12 +161,7 @@ func runXadd(ctx context.Context, cfg Config, clk clock, meter *cpuMeter, client
 		for i, p := range probes {
 			cmds[i] = xadd(p)
 		}
-		for _, r := range client.DoMulti(ctx, cmds...) {
-			if err := r.Error(); err != nil {
-				return err
-			}
-		}
-		return nil
+		return doAll(ctx, client, cmds)
 	}
 	if err := warmUp(ctx, clk, 5*time.Second, func(p []byte) error { return send([][]byte{p}) },
 		func() bool { return s.seen.Load() > 0 }); err != nil {
@@ -249,12 +244,7 @@ func runPubSub(ctx context.Context, cfg Config, clk clock, meter *cpuMeter, rc *
 		for i, p := range probes {
 			cmds[i] = pub.B().Publish().Channel(ch).Message(string(p)).Build()
 		}
-		for _, r := range pub.DoMulti(ctx, cmds...) {
-			if err := r.Error(); err != nil {
-				return err
-			}
-		}
-		return nil
+		return doAll(ctx, pub, cmds)
 	}
 	if err := warmUp(ctx, clk, 5*time.Second, func(p []byte) error { return send([][]byte{p}) },
 		func() bool { return s.seen.Load() > 0 }); err != nil {
@@ -267,4 +257,14 @@ func runPubSub(ctx context.Context, cfg Config, clk clock, meter *cpuMeter, rc *
 		runs = append(runs, run)
 	}
 	return runs
+}
+
+// doAll sends cmds in one pipelined round trip and returns the first error.
+func doAll(ctx context.Context, c rueidis.Client, cmds rueidis.Commands) error {
+	for _, r := range c.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
